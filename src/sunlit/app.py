@@ -1,0 +1,51 @@
+"""create_app(): the FastAPI application with every domain's API and web routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sunlit import __version__
+from sunlit.identity import api as identity_api
+from sunlit.identity import web as identity_web
+from sunlit.identity.queries import load_actor
+from sunlit.kernel import web
+from sunlit.portal import web as portal_web
+from sunlit.kernel.db import Database
+from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
+from sunlit.settings import Settings, get_settings
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    if settings.blob_backend == "s3":
+        return S3BlobStore(
+            settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+        )
+    return LocalBlobStore(settings.blob_dir)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.effective_database_url)
+    app = FastAPI(
+        title="Sunlit 阳光交易 API",
+        version=__version__,
+        description="公共资源交易平台 — published interface of the Sunlit trading platform.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.blobs = make_blob_store(settings)
+    app.state.actor_loader = load_actor
+    web.install(app, secure_cookies=settings.secure_cookies)
+
+    app.include_router(identity_api.router)
+    app.include_router(identity_web.router)
+    app.include_router(portal_web.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

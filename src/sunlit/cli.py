@@ -1,0 +1,89 @@
+"""The ``sunlit`` command. Each domain adds its own group."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from sunlit import __version__
+from sunlit.kernel.db import Database, DatabaseUnavailable
+from sunlit.settings import get_settings
+
+app = typer.Typer(
+    name="sunlit",
+    help="阳光交易 Sunlit — 公共资源交易平台命令行",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="数据库 (database)", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def open_database(migrate: bool = True) -> Database:
+    """The configured database, checked (one clear line if unreachable) and migrated."""
+    from sunlit.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.effective_database_url)
+    try:
+        database.check()
+    except DatabaseUnavailable as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if migrate:
+        upgrade(database)
+    return database
+
+
+@app.command()
+def version() -> None:
+    """版本 (version)."""
+    console.print(f"sunlit {__version__}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """迁移数据库到最新版本 (migrate to head)."""
+    open_database(migrate=True)
+    console.print("[green]数据库已是最新版本[/green]")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址"),
+    port: int = typer.Option(8000, help="端口"),
+    workers: int = typer.Option(1, help="进程数"),
+) -> None:
+    """启动平台 (run the web server)."""
+    import uvicorn
+
+    open_database(migrate=True)
+    uvicorn.run(
+        "sunlit.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="info",
+    )
+
+
+def _register_domains() -> None:
+    from sunlit.demo import cli as demo_cli
+    from sunlit.identity import cli as identity_cli
+    from sunlit.signer import cli as signer_cli
+
+    identity_cli.register(app)
+    signer_cli.register(app)
+    demo_cli.register(app)
+
+
+_register_domains()
+
+
+def main() -> None:
+    try:
+        app()
+    except DatabaseUnavailable as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Organizations (市场主体), persons, roles, certificates, trust store and login."""

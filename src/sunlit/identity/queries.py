@@ -1,0 +1,83 @@
+"""Identity reads, scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from sunlit.identity.models import Certificate, Organization, TrustedCA, User
+from sunlit.identity.policies import POLICY
+from sunlit.kernel.authz import Actor, Role
+from sunlit.kernel.errors import not_found
+from sunlit.kernel.web.sessions import WebSession
+
+
+def load_actor(db: Session, session: WebSession, request: Request) -> Actor | None:
+    """Build the actor of a web/API session (installed as the app's actor loader)."""
+    user = db.get(User, session.subject_id)
+    if user is None or user.status != "active" or user.organization.status == "suspended":
+        return None
+    return Actor(
+        user_id=user.id,
+        org_id=user.organization_id,
+        roles=frozenset(Role(r) for r in user.roles),
+        name=user.name,
+        org_name=user.organization.name,
+        auth_method=session.auth_method,
+        ip=request.client.host if request.client else None,
+    )
+
+
+def get_organization(db: Session, actor: Actor, org_id: str) -> Organization:
+    org = db.get(Organization, org_id)
+    POLICY.require_visible(actor, "org.view", org, "单位")
+    assert org is not None
+    return org
+
+
+def search_organizations(
+    db: Session,
+    actor: Actor,
+    q: str = "",
+    status: str | None = None,
+    role: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Organization], int]:
+    POLICY.require(actor, "org.list")
+    stmt = select(Organization)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Organization.name.like(like), Organization.credit_code.like(like)))
+    if status:
+        stmt = stmt.where(Organization.status == status)
+    if role:
+        stmt = stmt.where(Organization.roles.any(role=role))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.scalars(stmt.order_by(Organization.created_at.desc(), Organization.id)
+                      .limit(limit).offset(offset))
+    return list(rows), total
+
+
+def users_of(db: Session, actor: Actor, org_id: str) -> list[User]:
+    get_organization(db, actor, org_id)
+    return list(db.scalars(select(User).where(User.organization_id == org_id).order_by(User.name)))
+
+
+def get_user(db: Session, actor: Actor, user_id: str) -> User:
+    user = db.get(User, user_id)
+    if user is None or not POLICY.allows(actor, "org.view", user.organization):
+        raise not_found("用户")
+    return user
+
+
+def certificates_of(db: Session, actor: Actor, user_id: str) -> list[Certificate]:
+    get_user(db, actor, user_id)
+    stmt = select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.bound_at)
+    return list(db.scalars(stmt))
+
+
+def trusted_cas(db: Session) -> list[TrustedCA]:
+    """The trust list is public: anyone may know which CAs the platform accepts."""
+    return list(db.scalars(select(TrustedCA).order_by(TrustedCA.added_at)))

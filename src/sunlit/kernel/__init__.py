@@ -1,0 +1,1 @@
+"""Mechanisms shared by all domains; knows no domain."""

@@ -1,0 +1,73 @@
+"""Audit events, written in the same transaction as the change they record.
+
+Every use case records exactly one event (enforced by ``kernel.db.use_case``). The event is
+plain JSON so that the transparency log can later make each one a Merkle leaf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Index, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sunlit.kernel import clock
+from sunlit.kernel.authz import Actor
+from sunlit.kernel.db import Base, new_id, note_audit_event
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    occurred_at: Mapped[dt.datetime]
+    action: Mapped[str] = mapped_column(String(100))
+    actor_user_id: Mapped[str | None] = mapped_column(String(32))
+    actor_org_id: Mapped[str | None] = mapped_column(String(32))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    auth_method: Mapped[str] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add the audit event of the current use case to ``session`` (not yet committed)."""
+    event = AuditEvent(
+        id=new_id(),
+        occurred_at=clock.now(),
+        action=action,
+        actor_user_id=actor.user_id,
+        actor_org_id=actor.org_id,
+        actor_name=actor.name,
+        auth_method=actor.auth_method,
+        ip=actor.ip,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+    )
+    session.add(event)
+    note_audit_event(session)
+    return event
+
+
+def events_for(session: Session, object_type: str, object_id: str) -> list[AuditEvent]:
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.occurred_at)
+    )
+    return list(session.scalars(stmt))

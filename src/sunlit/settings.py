@@ -1,0 +1,69 @@
+"""SUNLIT_* environment settings."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings; every field can be set as SUNLIT_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SUNLIT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # default: sqlite file inside data_dir
+    base_url: str = "http://127.0.0.1:8000"
+    crypto_suite: Literal["gm", "intl"] = "gm"
+    # The local certificate helper (`sunlit signer serve`) the login page talks to, like the
+    # CA vendors' USB-key middleware: private keys stay on the user's machine.
+    signer_url: str = "http://127.0.0.1:18443"
+
+    blob_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "sunlit"
+    s3_region: str | None = None
+
+    # Secret for signing web cookies. Generated at set-up into data_dir when not given.
+    secret_key: str | None = Field(default=None, repr=False)
+    session_hours: int = 8
+    secure_cookies: bool = False
+
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    challenge_seconds: int = 120
+
+    # Optional JSON file with extra holidays / adjusted working days for years the
+    # calendar package does not cover yet (see docs/architecture.md).
+    calendar_file: Path | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sunlit.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def effective_secret_key(self) -> str:
+        """The cookie signing secret: from the environment, else a key file made at set-up."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
