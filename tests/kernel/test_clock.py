@@ -12,7 +12,7 @@ from sunlit.kernel import clock
 from sunlit.kernel.clock import CHINA_TZ, CalendarUnavailable, ManualClock, WorkingCalendar
 
 
-def test_manual_clock_is_installed_and_aware(clock: ManualClock) -> None:  # noqa: F811
+def test_manual_clock_is_installed_and_aware(clock: ManualClock) -> None:
     now = clock.now()
     assert now.tzinfo is not None and now.utcoffset() == dt.timedelta(hours=8)
     clock.advance(dt.timedelta(minutes=5))
@@ -21,7 +21,7 @@ def test_manual_clock_is_installed_and_aware(clock: ManualClock) -> None:  # noq
 
 def test_manual_clock_refuses_naive() -> None:
     with pytest.raises(ValueError):
-        ManualClock().set(dt.datetime(2026, 1, 1))  # noqa: DTZ001
+        ManualClock().set(dt.datetime(2026, 1, 1))
 
 
 def test_system_clock_is_shanghai() -> None:
