@@ -59,7 +59,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_database(worker_id_safe: str) -> Iterator[Database]:
     admin_url = make_url(PG_URL)
-    name = f"sunlit_test_{worker_id_safe}"
+    # Unique per process: two test runs on one machine must not share a database.
+    name = f"sunlit_test_{worker_id_safe}_{os.getpid()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -67,7 +68,9 @@ def pg_database(worker_id_safe: str) -> Iterator[Database]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         admin.dispose()
-        message = f"PostgreSQL unreachable at {admin_url.render_as_string(hide_password=True)}: {exc}"
+        message = (
+            f"PostgreSQL unreachable at {admin_url.render_as_string(hide_password=True)}: {exc}"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -107,3 +110,30 @@ def database(
 def db(database: Database) -> Iterator:  # type: ignore[type-arg]
     with database.session_scope() as session:
         yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: Database):  # type: ignore[no-untyped-def]
+    from sunlit.settings import Settings
+
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database.url,
+        secret_key="test-secret",
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings, database: Database):  # type: ignore[no-untyped-def]
+    from sunlit.app import create_app
+
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c

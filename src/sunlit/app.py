@@ -9,9 +9,9 @@ from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
 from sunlit.kernel import web
-from sunlit.portal import web as portal_web
 from sunlit.kernel.db import Database
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
+from sunlit.portal import web as portal_web
 from sunlit.settings import Settings, get_settings
 
 

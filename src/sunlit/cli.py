@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from sunlit import __version__
-from sunlit.kernel.db import Database, DatabaseUnavailable
-from sunlit.settings import get_settings
+from sunlit.kernel.cliutil import console, open_database
+from sunlit.kernel.db import DatabaseUnavailable
 
 app = typer.Typer(
     name="sunlit",
@@ -19,24 +18,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库 (database)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
-
-
-def open_database(migrate: bool = True) -> Database:
-    """The configured database, checked (one clear line if unreachable) and migrated."""
-    from sunlit.migrate import upgrade
-
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.effective_database_url)
-    try:
-        database.check()
-    except DatabaseUnavailable as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    if migrate:
-        upgrade(database)
-    return database
 
 
 @app.command()
@@ -63,7 +44,11 @@ def serve(
 
     open_database(migrate=True)
     uvicorn.run(
-        "sunlit.app:create_app", factory=True, host=host, port=port, workers=workers,
+        "sunlit.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_level="info",
     )
 

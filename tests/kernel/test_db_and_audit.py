@@ -17,14 +17,27 @@ from sunlit.kernel.db import Database, DatabaseUnavailable, after_commit, use_ca
 from sunlit.kernel.errors import InvalidInput
 from sunlit.kernel.web.sessions import WebSession
 
-ACTOR = Actor(user_id="u1", org_id="o1", roles=frozenset({Role.BIDDER}), name="张三",
-              auth_method="certificate", ip="127.0.0.1")
+ACTOR = Actor(
+    user_id="u1",
+    org_id="o1",
+    roles=frozenset({Role.BIDDER}),
+    name="张三",
+    auth_method="certificate",
+    ip="127.0.0.1",
+)
 
 
 def _session_row(token: str) -> WebSession:
     now = dt.datetime(2026, 1, 1, tzinfo=CHINA_TZ)
-    return WebSession(token_hash=token, subject_id="u1", auth_method="x", csrf_token="c",
-                      created_at=now, expires_at=now, data={})
+    return WebSession(
+        token_hash=token,
+        subject_id="u1",
+        auth_method="x",
+        csrf_token="c",
+        created_at=now,
+        expires_at=now,
+        data={},
+    )
 
 
 @use_case
@@ -57,7 +70,10 @@ def test_use_case_commits_change_and_its_audit_event(db: Session) -> None:
     assert _count(db, WebSession) == 1
     event = db.scalars(select(AuditEvent)).one()
     assert (event.action, event.object_id, event.actor_name, event.data) == (
-        "test.good", "t1", "张三", {"n": 1}
+        "test.good",
+        "t1",
+        "张三",
+        {"n": 1},
     )
     assert event.occurred_at.utcoffset() == dt.timedelta(hours=8)
 

@@ -34,8 +34,14 @@ SM: StateMachine[S, A] = StateMachine(
         Transition(S.DRAFT, A.PUBLISH, S.OPEN, "thing.publish"),
         Transition(S.OPEN, A.CLOSE, S.CLOSED, guard=_closing_guard),
     ],
-    labels={S.DRAFT: "草稿", S.OPEN: "进行中", S.CLOSED: "已结束", A.PUBLISH: "发布",
-            A.CLOSE: "结束", A.REOPEN: "重新开放"},
+    labels={
+        S.DRAFT: "草稿",
+        S.OPEN: "进行中",
+        S.CLOSED: "已结束",
+        A.PUBLISH: "发布",
+        A.CLOSE: "结束",
+        A.REOPEN: "重新开放",
+    },
 )
 ALLOWED = {(S.DRAFT, A.PUBLISH): S.OPEN, (S.OPEN, A.CLOSE): S.CLOSED}
 

@@ -56,8 +56,7 @@ def _login_out(result: service.LoginResult) -> LoginOut:
     )
 
 
-@router.post("/organizations", response_model=OrganizationOut, status_code=201,
-             summary="主体注册")
+@router.post("/organizations", response_model=OrganizationOut, status_code=201, summary="主体注册")
 def register_organization(data: OrganizationIn, db: Db, actor: AnyActor) -> OrganizationOut:
     return OrganizationOut.model_validate(service.register_organization(db, actor, data))
 
@@ -100,9 +99,7 @@ def add_user(org_id: str, data: UserIn, db: Db, actor: LoggedIn) -> UserOut:
 
 
 @router.post("/auth/challenge", response_model=ChallengeOut, summary="获取证书登录/绑定挑战")
-def challenge(
-    db: Db, actor: AnyActor, settings: Settings, purpose: str = "login"
-) -> ChallengeOut:
+def challenge(db: Db, actor: AnyActor, settings: Settings, purpose: str = "login") -> ChallengeOut:
     ch, message = service.issue_challenge(db, actor, purpose, settings)
     return ChallengeOut(challenge_id=ch.id, message=message.decode(), expires_at=ch.expires_at)
 
@@ -146,8 +143,12 @@ def me(db: Db, actor: LoggedIn) -> MeOut:
     )
 
 
-@router.post("/me/certificates", response_model=CertificateOut, status_code=201,
-             summary="绑定证书（证明持有私钥）")
+@router.post(
+    "/me/certificates",
+    response_model=CertificateOut,
+    status_code=201,
+    summary="绑定证书（证明持有私钥）",
+)
 def bind_certificate(
     data: CertificateLoginIn, db: Db, actor: LoggedIn, settings: Settings
 ) -> CertificateOut:

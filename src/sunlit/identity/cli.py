@@ -12,6 +12,7 @@ from sunlit.identity import queries, service
 from sunlit.identity.models import Organization, User
 from sunlit.identity.schemas import OrganizationIn, UserIn
 from sunlit.kernel.authz import Role, system_actor
+from sunlit.kernel.cliutil import console, fail, open_database
 from sunlit.kernel.errors import DomainError
 
 org_app = typer.Typer(help="市场主体 (organizations)", no_args_is_help=True)
@@ -19,43 +20,38 @@ user_app = typer.Typer(help="人员与账号 (users)", no_args_is_help=True)
 CLI = system_actor("cli")
 
 
-def _fail(exc: DomainError) -> typer.Exit:
-    from sunlit.cli import console
-
-    console.print(f"[red]{exc.detail}[/red] ({exc.code})")
-    return typer.Exit(1)
-
-
 @org_app.command("register")
 def org_register(
     name: str = typer.Option(..., help="单位名称"),
     credit_code: str = typer.Option(..., help="统一社会信用代码"),
-    role: list[Role] = typer.Option(..., help="主体角色，可多次指定"),  # noqa: B008
+    role: list[Role] = typer.Option(..., help="主体角色，可多次指定"),
     contact: str = typer.Option("经办人", help="经办人姓名"),
     mobile: str = typer.Option("", help="经办人手机"),
 ) -> None:
     """登记一个市场主体（交易中心操作，直接生效）."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         try:
             org = service.register_organization(
-                db, CLI,
-                OrganizationIn(name=name, credit_code=credit_code, roles=role,
-                               contact_name=contact, contact_phone=mobile,
-                               admin=UserIn(name=contact, mobile=mobile, roles=role)),
+                db,
+                CLI,
+                OrganizationIn(
+                    name=name,
+                    credit_code=credit_code,
+                    roles=role,
+                    contact_name=contact,
+                    contact_phone=mobile,
+                    admin=UserIn(name=contact, mobile=mobile, roles=role),
+                ),
             )
         except DomainError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"[green]已登记[/green] {org.name} {org.credit_code} id={org.id}")
 
 
 @org_app.command("list")
 def org_list(q: str = typer.Option("", help="名称或代码关键字")) -> None:
     """列出市场主体."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         rows, total = queries.search_organizations(db, CLI, q, limit=200)
@@ -67,12 +63,11 @@ def org_list(q: str = typer.Option("", help="名称或代码关键字")) -> None
 
 @org_app.command("review")
 def org_review(
-    credit_code: str, action: str = typer.Argument(..., help="approve|reject|suspend|reinstate"),
+    credit_code: str,
+    action: str = typer.Argument(..., help="approve|reject|suspend|reinstate"),
     note: str = typer.Option("", help="意见"),
 ) -> None:
     """审核市场主体."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         org = db.scalar(select(Organization).where(Organization.credit_code == credit_code))
@@ -82,7 +77,7 @@ def org_review(
         try:
             org = service.review_organization(db, CLI, org.id, action, note)
         except DomainError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"{org.name}: {org.status}")
 
 
@@ -90,13 +85,11 @@ def org_review(
 def user_add(
     credit_code: str = typer.Argument(..., help="所在单位统一社会信用代码"),
     name: str = typer.Option(..., help="姓名"),
-    role: list[Role] = typer.Option([], help="角色"),  # noqa: B008
+    role: list[Role] = typer.Option([], help="角色"),
     username: str | None = typer.Option(None, help="登录名（口令登录）"),
     mobile: str = typer.Option(""),
 ) -> None:
     """为单位添加人员."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         org = db.scalar(select(Organization).where(Organization.credit_code == credit_code))
@@ -108,7 +101,7 @@ def user_add(
                 db, CLI, org.id, UserIn(name=name, roles=role, username=username, mobile=mobile)
             )
         except DomainError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"[green]已添加[/green] {user.name} id={user.id}")
 
 
@@ -118,8 +111,6 @@ def user_set_password(
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """设置工作人员口令并登记动态口令（TOTP）密钥."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         user = db.scalar(select(User).where(User.username == username))
@@ -129,7 +120,7 @@ def user_set_password(
         try:
             secret = service.set_password(db, CLI, user.id, password)
         except DomainError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         import pyotp
 
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Sunlit 阳光交易")
@@ -139,8 +130,6 @@ def user_set_password(
 @user_app.command("unlock")
 def user_unlock(username: str) -> None:
     """解除账号锁定."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         user = db.scalar(select(User).where(User.username == username))
@@ -154,14 +143,12 @@ def user_unlock(username: str) -> None:
 @user_app.command("bind-cert")
 def user_bind_cert(user_id: str, certificate: Path) -> None:
     """窗口绑定：工作人员核验身份后为用户绑定证书."""
-    from sunlit.cli import console, open_database
-
     database = open_database()
     with database.session_scope() as db:
         try:
             cert = service.bind_certificate_for(db, CLI, user_id, certificate.read_text())
         except DomainError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"[green]已绑定[/green] {cert.subject} ({cert.fingerprint[:16]}…)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,4 +132,3 @@ class LoginChallenge(Base):
             f"sunlit-{self.purpose}:v1\n{audience}\n{self.id}\n{self.nonce}\n"
             f"{self.expires_at.isoformat()}"
         ).encode()
-

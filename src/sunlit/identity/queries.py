@@ -55,8 +55,9 @@ def search_organizations(
     if role:
         stmt = stmt.where(Organization.roles.any(role=role))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Organization.created_at.desc(), Organization.id)
-                      .limit(limit).offset(offset))
+    rows = db.scalars(
+        stmt.order_by(Organization.created_at.desc(), Organization.id).limit(limit).offset(offset)
+    )
     return list(rows), total
 
 

@@ -164,8 +164,12 @@ def register_organization(db: Session, actor: Actor, data: OrganizationIn) -> Or
         "identity.org.registered",
         "organization",
         org.id,
-        {"credit_code": org.credit_code, "name": org.name, "roles": org.role_names,
-         "status": org.status},
+        {
+            "credit_code": org.credit_code,
+            "name": org.name,
+            "roles": org.role_names,
+            "status": org.status,
+        },
     )
     return org
 
@@ -194,7 +198,11 @@ def review_organization(
         for user_id in db.scalars(select(User.id).where(User.organization_id == org.id)):
             sessions.close_sessions_of(db, user_id)
     audit.record(
-        db, actor, f"identity.org.{act.value}", "organization", org.id,
+        db,
+        actor,
+        f"identity.org.{act.value}",
+        "organization",
+        org.id,
         {"from": before, "to": org.status, "note": note},
     )
     return org
@@ -209,7 +217,11 @@ def add_user(db: Session, actor: Actor, org_id: str, data: UserIn) -> User:
     user = _new_user(db, org, data)
     db.flush()
     audit.record(
-        db, actor, "identity.user.added", "user", user.id,
+        db,
+        actor,
+        "identity.user.added",
+        "user",
+        user.id,
         {"organization_id": org.id, "name": user.name, "roles": user.roles},
     )
     return user
@@ -277,7 +289,11 @@ def add_trusted_ca(db: Session, actor: Actor, name: str, certificate: str) -> Tr
     )
     db.add(ca)
     audit.record(
-        db, actor, "identity.ca.trusted", "trusted_ca", ca.id,
+        db,
+        actor,
+        "identity.ca.trusted",
+        "trusted_ca",
+        ca.id,
         {"name": name, "fingerprint": ca.fingerprint, "subject": ca.subject},
     )
     return ca
@@ -318,8 +334,9 @@ def issue_challenge(
         expires_at=now + dt.timedelta(seconds=settings.challenge_seconds),
     )
     db.add(ch)
-    audit.record(db, actor, "identity.challenge.issued", "login_challenge", ch.id,
-                 {"purpose": purpose})
+    audit.record(
+        db, actor, "identity.challenge.issued", "login_challenge", ch.id, {"purpose": purpose}
+    )
     return ch, ch.message(settings.audience)
 
 
@@ -379,14 +396,19 @@ def _open(db: Session, user: User, method: str, ip: str | None, s: LoginSettings
     user.locked_until = None
     user.last_login_at = clock.now()
     token, row = sessions.open_session(db, user.id, method, s.session_hours)
-    audit.record(db, _actor_of(user, method, ip), "identity.login", "user", user.id,
-                 {"method": method})
+    audit.record(
+        db, _actor_of(user, method, ip), "identity.login", "user", user.id, {"method": method}
+    )
     return LoginResult(token, row.expires_at, user)
 
 
 @use_case
 def _login_certificate(
-    db: Session, ip: str | None, challenge_id: str, certificate: str, signature: str,
+    db: Session,
+    ip: str | None,
+    challenge_id: str,
+    certificate: str,
+    signature: str,
     settings: LoginSettings,
 ) -> LoginResult:
     user_id: str | None = None
@@ -406,7 +428,9 @@ def _login_certificate(
         user = bound.user
         user_id = user.id
         _check_not_locked(user)
-        certs.verify_signature(verified, ch.message(settings.audience), _decode_signature(signature))
+        certs.verify_signature(
+            verified, ch.message(settings.audience), _decode_signature(signature)
+        )
         ch.used_at = clock.now()
         return _open(db, user, "certificate", ip, settings)
     except DomainError as exc:
@@ -442,7 +466,8 @@ def _totp_step(secret: str, code: str) -> int | None:
     now = clock.now()
     current = totp.timecode(now)
     for offset in (0, -1, 1):
-        if secrets.compare_digest(totp.at(now, offset), code.strip()):
+        candidate = totp.at(now + dt.timedelta(seconds=offset * totp.interval))
+        if secrets.compare_digest(candidate, code.strip()):
             return current + offset
     return None
 
@@ -463,12 +488,15 @@ def _record_login_failure(
             user.locked_until = clock.now() + dt.timedelta(minutes=settings.lock_minutes)
             user.failed_logins = 0
             data["locked_until"] = user.locked_until.isoformat()
-    audit.record(db, Actor(ip=ip), "identity.login_failed", "user",
-                 failure.user_id, data)
+    audit.record(db, Actor(ip=ip), "identity.login_failed", "user", failure.user_id, data)
 
 
 def login_with_certificate(
-    db: Session, ip: str | None, challenge_id: str, certificate: str, signature: str,
+    db: Session,
+    ip: str | None,
+    challenge_id: str,
+    certificate: str,
+    signature: str,
     settings: LoginSettings,
 ) -> LoginResult:
     """证书登录: verify the certificate chain and the signature over a one-time challenge."""
@@ -529,7 +557,11 @@ def _bind(db: Session, user: User, der: bytes, verified: certs.VerifiedCert) -> 
 
 @use_case
 def bind_certificate(
-    db: Session, actor: Actor, challenge_id: str, certificate: str, signature: str,
+    db: Session,
+    actor: Actor,
+    challenge_id: str,
+    certificate: str,
+    signature: str,
     settings: LoginSettings,
 ) -> Certificate:
     """A logged-in user binds a certificate, proving possession of its private key."""
@@ -545,8 +577,14 @@ def bind_certificate(
     user = db.get(User, actor.user_id)
     assert user is not None
     cert = _bind(db, user, der, verified)
-    audit.record(db, actor, "identity.certificate.bound", "certificate", cert.id,
-                 {"user_id": user.id, "fingerprint": cert.fingerprint, "serial": cert.serial})
+    audit.record(
+        db,
+        actor,
+        "identity.certificate.bound",
+        "certificate",
+        cert.id,
+        {"user_id": user.id, "fingerprint": cert.fingerprint, "serial": cert.serial},
+    )
     return cert
 
 
@@ -560,8 +598,14 @@ def bind_certificate_for(db: Session, actor: Actor, user_id: str, certificate: s
     der = certs.decode_certificate(certificate)
     verified = certs.verify_certificate(db, der, clock.now())
     cert = _bind(db, user, der, verified)
-    audit.record(db, actor, "identity.certificate.bound", "certificate", cert.id,
-                 {"user_id": user.id, "fingerprint": cert.fingerprint, "by": "staff"})
+    audit.record(
+        db,
+        actor,
+        "identity.certificate.bound",
+        "certificate",
+        cert.id,
+        {"user_id": user.id, "fingerprint": cert.fingerprint, "by": "staff"},
+    )
     return cert
 
 

@@ -72,8 +72,13 @@ def login_password(
         return render(
             request,
             "identity/login.html",
-            {"next": next, "tab": "password", "error": exc.detail, "username": username,
-             "signer_url": request.app.state.settings.signer_url},
+            {
+                "next": next,
+                "tab": "password",
+                "error": exc.detail,
+                "username": username,
+                "signer_url": request.app.state.settings.signer_url,
+            },
             status_code=exc.status,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -135,7 +140,8 @@ async def register(request: Request, db: Db, actor: AnyActor) -> Response:
             basic_account_bank=values.get("basic_account_bank", ""),
             basic_account_no=values.get("basic_account_no", ""),
             admin=UserIn(
-                name=values.get("contact_name", "") or values.get("legal_representative", "")
+                name=values.get("contact_name", "")
+                or values.get("legal_representative", "")
                 or "经办人",
                 mobile=values.get("contact_phone", ""),
             ),
@@ -166,12 +172,19 @@ def _form_error(exc: ValidationError) -> str:
 
 @router.get("/me", response_class=HTMLResponse)
 def my_organization(request: Request, db: Db, actor: LoggedIn) -> HTMLResponse:
+    return _me_page(request, db, actor)
+
+
+def _me_page(
+    request: Request, db: Session, actor: Actor, user_error: str = "", status_code: int = 200
+) -> HTMLResponse:
     assert actor.user_id and actor.org_id
     user = queries.get_user(db, actor, actor.user_id)
     return render(
         request,
         "identity/me.html",
         {
+            "user_error": user_error,
             "user": user,
             "org": user.organization,
             "users": queries.users_of(db, actor, actor.org_id),
@@ -179,7 +192,28 @@ def my_organization(request: Request, db: Db, actor: LoggedIn) -> HTMLResponse:
             "status_label": ORG_LIFECYCLE.label(OrgStatus(user.organization.status)),
             "signer_url": request.app.state.settings.signer_url,
         },
+        status_code=status_code,
     )
+
+
+@router.post("/me/users", response_class=HTMLResponse)
+async def my_organization_add_user(request: Request, db: Db, actor: LoggedIn) -> Response:
+    form = await request.form()
+    assert actor.org_id
+    try:
+        data = UserIn(
+            name=str(form.get("name", "")).strip(),
+            mobile=str(form.get("mobile", "")).strip(),
+            roles=[
+                Role(str(r)) for r in form.getlist("roles") if str(r) in Role._value2member_map_
+            ],
+        )
+        service.add_user(db, actor, actor.org_id, data)
+    except ValidationError:
+        return _me_page(request, db, actor, "请填写姓名", 422)
+    except DomainError as exc:
+        return _me_page(request, db, actor, exc.detail, exc.status)
+    return RedirectResponse("/me", status_code=303)
 
 
 @router.get("/staff/organizations", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
 from sunlit.kernel.crypto import PrivateKey, load_private_key_any, sign_any
-from sunlit.kernel.crypto.x509 import parse_certificate
+from sunlit.kernel.crypto.x509 import Certificate, load_certificate
 
 
 @dataclass
@@ -34,18 +34,25 @@ def load_folder(folder: Path, password: bytes | None = None) -> list[Credential]
         if not key_path.exists():
             continue
         pem = cert_path.read_text()
-        cert = parse_certificate(pem.encode())
+        cert = load_certificate(pem.encode())
         creds.append(
             Credential(
                 id=hashlib.sha256(cert.der).hexdigest()[:16],
-                label=cert.subject_text,
-                algorithm=cert.algorithm,
+                label=_label(cert),
+                algorithm={"sm2": "SM2", "p256": "ECDSA P-256"}.get(cert.algorithm, cert.algorithm),
                 not_after=cert.not_after,
                 certificate_pem=pem,
                 key=load_private_key_any(key_path.read_bytes(), password),
             )
         )
     return creds
+
+
+def _label(cert: Certificate) -> str:
+    """How a person recognises a certificate: organization · holder."""
+    subject = cert.subject
+    parts = [subject.get("organization_name"), subject.get("common_name")]
+    return " · ".join(p for p in parts if p) or cert.subject_text
 
 
 class SignIn(BaseModel):
@@ -59,7 +66,9 @@ ALLOWED_PREFIXES = ("sunlit-login:v1\n", "sunlit-bind:v1\n")
 def create_signer_app(credentials: list[Credential], origin: str) -> FastAPI:
     app = FastAPI(title="Sunlit 证书助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
-        CORSMiddleware, allow_origins=[origin.rstrip("/")], allow_methods=["GET", "POST"],
+        CORSMiddleware,
+        allow_origins=[origin.rstrip("/")],
+        allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
     by_id = {c.id: c for c in credentials}
@@ -67,8 +76,13 @@ def create_signer_app(credentials: list[Credential], origin: str) -> FastAPI:
     @app.get("/certificates")
     def certificates() -> list[dict[str, str]]:
         return [
-            {"id": c.id, "label": c.label, "algorithm": c.algorithm,
-             "not_after": c.not_after.isoformat(), "certificate": c.certificate_pem}
+            {
+                "id": c.id,
+                "label": c.label,
+                "algorithm": c.algorithm,
+                "not_after": c.not_after.isoformat(),
+                "certificate": c.certificate_pem,
+            }
             for c in credentials
         ]
 

@@ -153,10 +153,10 @@ class CsrfFailed(PermissionDenied):
 class WebMiddleware(BaseHTTPMiddleware):
     """Locale selection and CSRF protection (double-submit cookie, constant-time compare).
 
-    Unsafe requests carrying ambient credentials (cookies) must present the token from the
-    ``sunlit_csrf`` cookie in the ``X-CSRF-Token`` header or the ``csrf_token`` form field.
-    Requests authenticated only by a bearer token, or carrying no cookies at all, have no
-    ambient authority for an attacker to abuse and are exempt.
+    Every unsafe web request, and every unsafe API request that carries the session cookie,
+    must present the token from the ``sunlit_csrf`` cookie in the ``X-CSRF-Token`` header or
+    the ``csrf_token`` form field. API calls without the session cookie (bearer token or
+    anonymous) carry no ambient authority for an attacker to abuse and are exempt.
     """
 
     def __init__(self, app: Any, secure_cookies: bool = False) -> None:
@@ -176,7 +176,7 @@ class WebMiddleware(BaseHTTPMiddleware):
                 if problem is not None:
                     return error_response(request, problem)
             response = await call_next(request)
-            if CSRF_COOKIE not in request.cookies:
+            if CSRF_COOKIE not in request.cookies and not is_api(request):
                 response.set_cookie(
                     CSRF_COOKIE,
                     csrf_token(request),
@@ -192,9 +192,10 @@ class WebMiddleware(BaseHTTPMiddleware):
 
     @staticmethod
     def _needs_csrf(request: Request) -> bool:
-        if bearer_token(request) and SESSION_COOKIE not in request.cookies:
-            return False
-        return bool(request.cookies) or not is_api(request)
+        if is_api(request):
+            # Only a session cookie is ambient authority an attacker's page could ride on.
+            return SESSION_COOKIE in request.cookies
+        return True  # every web form, including login (login CSRF)
 
     @staticmethod
     async def _check_csrf(request: Request) -> DomainError | None:
@@ -203,6 +204,7 @@ class WebMiddleware(BaseHTTPMiddleware):
         if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
+            await request.body()  # cached, so the endpoint can read the form again
             form = await request.form()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None

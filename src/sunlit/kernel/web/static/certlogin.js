@@ -1,5 +1,5 @@
-// Certificate login: the private key stays in the local certificate helper (`sunlit signer`),
-// which signs the platform's one-time challenge. No third-party script is needed.
+// Certificate login and binding: the private key stays in the local certificate helper
+// (`sunlit signer`), which signs the platform's one-time challenge. No third-party script.
 (function () {
   "use strict";
   const box = document.getElementById("cert-login");
@@ -10,6 +10,7 @@
   const status = document.getElementById("cert-status");
   const errorBox = document.getElementById("cert-error");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const purpose = box.dataset.purpose || "login";
   let certs = [];
 
   function showError(message) {
@@ -57,7 +58,7 @@
     status.textContent = "正在签名…";
     try {
       const cert = certs[Number(select.value)];
-      const ch = await fetch("/api/v1/auth/challenge?purpose=login", {
+      const ch = await fetch("/api/v1/auth/challenge?purpose=" + purpose, {
         method: "POST", headers: { "X-CSRF-Token": csrf },
       });
       if (!ch.ok) throw new Error(await problemText(ch));
@@ -69,7 +70,7 @@
       });
       if (!signed.ok) throw new Error("证书助手拒绝签名：" + (await problemText(signed)));
       const signature = (await signed.json()).signature;
-      const done = await fetch("/login/certificate", {
+      const done = await fetch(purpose === "bind" ? "/api/v1/me/certificates" : "/login/certificate", {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify({
@@ -78,7 +79,11 @@
         }),
       });
       if (!done.ok) throw new Error(await problemText(done));
-      window.location.assign((await done.json()).redirect);
+      if (purpose === "bind") {
+        window.location.assign("/me?bound=1");
+      } else {
+        window.location.assign((await done.json()).redirect);
+      }
     } catch (e) {
       showError(e.message);
       status.textContent = "";

@@ -1,0 +1,1 @@
+"""Tests of sunlit.kernel.crypto (no database needed)."""
