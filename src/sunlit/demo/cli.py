@@ -88,7 +88,7 @@ def demo_run(
     if creds:
         console.print(
             f"交易中心管理员口令登录：admin / [bold]{creds['password']}[/bold]，"
-            "动态口令：uv run sunlit demo totp admin"
+            "动态口令：.venv/bin/sunlit demo totp admin"
         )
     else:
         console.print(f"交易中心管理员口令见 {paths.credentials}")

@@ -59,7 +59,7 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
         "阳光交易演示平台 · 交易中心管理员（口令+动态口令登录）\n"
         f"登录名 username: admin\n口令 password: {password}\n"
         f"动态口令密钥 TOTP secret: {secret}\n"
-        "当前动态口令: uv run sunlit demo totp admin\n"
+        "当前动态口令: .venv/bin/sunlit demo totp admin\n"
     )
     paths.credentials.chmod(0o600)
     (paths.root / "demo.json").write_text(json.dumps({"version": 1}))
