@@ -8,11 +8,14 @@ from sunlit import __version__
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
-from sunlit.kernel import web
+from sunlit.kernel import tlog, web
 from sunlit.kernel.db import Database
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
 from sunlit.portal import web as portal_web
 from sunlit.settings import Settings, get_settings
+from sunlit.transparency import api as transparency_api
+from sunlit.transparency import keys as transparency_keys
+from sunlit.transparency import web as transparency_web
 
 
 def make_blob_store(settings: Settings) -> BlobStore:
@@ -39,10 +42,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.blobs = make_blob_store(settings)
     app.state.actor_loader = load_actor
     web.install(app, secure_cookies=settings.secure_cookies)
+    tlog.set_default_suite(settings.crypto_suite)  # the hash of a log created from now on
+    transparency_keys.configure(settings)  # the checkpoint key other domains' use cases use
 
     app.include_router(identity_api.router)
     app.include_router(identity_web.router)
     app.include_router(portal_web.router)
+    app.include_router(transparency_api.router)
+    app.include_router(transparency_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -57,9 +57,11 @@ def _register_domains() -> None:
     from sunlit.demo import cli as demo_cli
     from sunlit.identity import cli as identity_cli
     from sunlit.signer import cli as signer_cli
+    from sunlit.transparency import cli as transparency_cli
 
     identity_cli.register(app)
     signer_cli.register(app)
+    transparency_cli.register(app)
     demo_cli.register(app)
 
 

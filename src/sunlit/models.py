@@ -1,10 +1,18 @@
 """Every table of every domain, for Alembic and for schema checks."""
 
 from sunlit.identity import models as identity_models
-from sunlit.kernel import audit
+from sunlit.kernel import audit, tlog
 from sunlit.kernel.db import Base
 from sunlit.kernel.web import sessions
+from sunlit.transparency import models as transparency_models
 
 metadata = Base.metadata
 
-__all__ = ["audit", "identity_models", "metadata", "sessions"]
+__all__ = [
+    "audit",
+    "identity_models",
+    "metadata",
+    "sessions",
+    "tlog",
+    "transparency_models",
+]

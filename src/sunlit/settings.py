@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     challenge_seconds: int = 120
 
+    # Private key (PEM) that signs transparency-log checkpoints. Default:
+    # <data_dir>/keys/platform.key.pem, generated at set-up (mode 0600) when missing.
+    platform_key_file: Path | None = None
+
     # Optional JSON file with extra holidays / adjusted working days for years the
     # calendar package does not cover yet (see docs/architecture.md).
     calendar_file: Path | None = None
