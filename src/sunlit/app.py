@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from sunlit import __version__
@@ -10,11 +13,13 @@ from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
 from sunlit.kernel import tlog, web
 from sunlit.kernel.db import Database
+from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
 from sunlit.portal import web as portal_web
 from sunlit.settings import Settings, get_settings
 from sunlit.transparency import api as transparency_api
 from sunlit.transparency import keys as transparency_keys
+from sunlit.transparency import service as transparency_service
 from sunlit.transparency import web as transparency_web
 
 
@@ -26,10 +31,31 @@ def make_blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.blob_dir)
 
 
+def make_scheduler(settings: Settings, database: Database) -> Scheduler:
+    jobs = []
+    if settings.checkpoint_minutes > 0:
+
+        def checkpoint() -> None:
+            with database.session_scope() as db:
+                transparency_service.scheduled_checkpoint(db)
+
+        jobs.append(Job("transparency.checkpoint", settings.checkpoint_minutes * 60, checkpoint))
+    return Scheduler(jobs)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.effective_database_url)
+    scheduler = make_scheduler(settings, database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()
+        yield
+        scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Sunlit 阳光交易 API",
         version=__version__,
         description="公共资源交易平台 — published interface of the Sunlit trading platform.",

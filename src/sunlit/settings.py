@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Private key (PEM) that signs transparency-log checkpoints. Default:
     # <data_dir>/keys/platform.key.pem, generated at set-up (mode 0600) when missing.
     platform_key_file: Path | None = None
+    # Minutes between scheduled checkpoints (issued only when the log grew); 0 disables.
+    checkpoint_minutes: float = 10.0
 
     # Optional JSON file with extra holidays / adjusted working days for years the
     # calendar package does not cover yet (see docs/architecture.md).

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import audit, clock, tlog
-from sunlit.kernel.authz import Actor
+from sunlit.kernel.authz import Actor, system_actor
 from sunlit.kernel.crypto import InvalidSignature, verify_any
 from sunlit.kernel.crypto.errors import CryptoError
 from sunlit.kernel.crypto.x509 import load_certificate
 from sunlit.kernel.db import new_id, use_case
 from sunlit.kernel.errors import Conflict, InvalidInput, Unauthenticated, not_found
-from sunlit.transparency import keys, note
+from sunlit.transparency import keys, note, queries
 from sunlit.transparency.models import Checkpoint, Cosignature
 from sunlit.transparency.policies import POLICY
 
@@ -87,6 +87,26 @@ def issue_checkpoint(
         {"tree_size": size, "root": note.b64(root), "reason": reason, "key_id": key.key_id},
     )
     return row
+
+
+SCHEDULED_REASON = "定时签发"
+
+
+def scheduled_checkpoint(db: Session, *, key: keys.PlatformKey | None = None) -> Checkpoint | None:
+    """Issue a checkpoint if anything but the last checkpoint's own event was logged since.
+
+    Run by the app's scheduler in every process; when two processes race, the loser's
+    ``transparency.checkpoint.exists`` conflict means the work is done.
+    """
+    last = queries.latest_checkpoint(db)
+    size = tlog.tree_size(db)
+    db.rollback()  # end the read; issue_checkpoint takes the log lock and re-reads
+    if size == 0 or (last is not None and size <= last.tree_size + 1):
+        return None
+    try:
+        return issue_checkpoint(db, system_actor("scheduler"), SCHEDULED_REASON, key=key)
+    except Conflict:
+        return None
 
 
 def _decode_signature(value: str) -> bytes:
