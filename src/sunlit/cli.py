@@ -55,6 +55,7 @@ def serve(
 
 def _register_domains() -> None:
     from sunlit.demo import cli as demo_cli
+    from sunlit.draws import cli as draws_cli
     from sunlit.identity import cli as identity_cli
     from sunlit.signer import cli as signer_cli
     from sunlit.transparency import cli as transparency_cli
@@ -62,6 +63,7 @@ def _register_domains() -> None:
     identity_cli.register(app)
     signer_cli.register(app)
     transparency_cli.register(app)
+    draws_cli.register(app)
     demo_cli.register(app)
 
 
