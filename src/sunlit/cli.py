@@ -54,6 +54,7 @@ def serve(
 
 
 def _register_domains() -> None:
+    from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
     from sunlit.draws import cli as draws_cli
     from sunlit.identity import cli as identity_cli
@@ -64,6 +65,7 @@ def _register_domains() -> None:
     signer_cli.register(app)
     transparency_cli.register(app)
     draws_cli.register(app)
+    bidding_cli.register(app)
     demo_cli.register(app)
 
 
