@@ -15,7 +15,11 @@ from sunlit.kernel import tlog, web
 from sunlit.kernel.db import Database
 from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
+from sunlit.notices import api as notices_api
+from sunlit.notices import web as notices_web
 from sunlit.portal import web as portal_web
+from sunlit.projects import api as projects_api
+from sunlit.projects import web as projects_web
 from sunlit.settings import Settings, get_settings
 from sunlit.transparency import api as transparency_api
 from sunlit.transparency import keys as transparency_keys
@@ -76,6 +80,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(portal_web.router)
     app.include_router(transparency_api.router)
     app.include_router(transparency_web.router)
+    app.include_router(projects_api.router)
+    app.include_router(projects_web.router)
+    app.include_router(notices_api.router)
+    app.include_router(notices_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

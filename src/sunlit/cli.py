@@ -58,12 +58,16 @@ def _register_domains() -> None:
     from sunlit.demo import cli as demo_cli
     from sunlit.draws import cli as draws_cli
     from sunlit.identity import cli as identity_cli
+    from sunlit.notices import cli as notices_cli
+    from sunlit.projects import cli as projects_cli
     from sunlit.signer import cli as signer_cli
     from sunlit.transparency import cli as transparency_cli
 
     identity_cli.register(app)
     signer_cli.register(app)
     transparency_cli.register(app)
+    projects_cli.register(app)
+    notices_cli.register(app)
     draws_cli.register(app)
     bidding_cli.register(app)
     demo_cli.register(app)

@@ -4,6 +4,8 @@ from sunlit.identity import models as identity_models
 from sunlit.kernel import audit, tlog
 from sunlit.kernel.db import Base
 from sunlit.kernel.web import sessions
+from sunlit.notices import models as notices_models
+from sunlit.projects import models as projects_models
 from sunlit.transparency import models as transparency_models
 
 metadata = Base.metadata
@@ -12,6 +14,8 @@ __all__ = [
     "audit",
     "identity_models",
     "metadata",
+    "notices_models",
+    "projects_models",
     "sessions",
     "tlog",
     "transparency_models",

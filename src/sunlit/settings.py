@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # calendar package does not cover yet (see docs/architecture.md).
     calendar_file: Path | None = None
 
+    # The public change feed serves only rows modified at least this long ago, so that
+    # transactions that commit out of timestamp order are never skipped (docs/spec/change-feed.md).
+    feed_settle_seconds: float = 10.0
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -70,7 +70,15 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDemo]:
     paths = DemoPaths(root)
     database = Database(f"sqlite:///{root / 'sunlit.db'}")
     upgrade(database)
-    creds = load(database, paths, password="Demo-Passw0rd!")
+    # Build the demo on the tests' clock, so its six-week history ends when the tests start.
+    from sunlit.kernel import clock
+    from tests.conftest import START
+
+    previous = clock.set_clock(clock.ManualClock(START))
+    try:
+        creds = load(database, paths, password="Demo-Passw0rd!")
+    finally:
+        clock.set_clock(previous)
     port, signer_port = _free_port(), _free_port()
     url, signer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{signer_port}"
     settings = Settings(

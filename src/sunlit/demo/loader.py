@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlit.demo import tenders
 from sunlit.demo.data import organizations
 from sunlit.identity import service
 from sunlit.identity.devca import DevCA, write_credential
@@ -17,6 +19,7 @@ from sunlit.identity.models import TrustedCA, User
 from sunlit.identity.schemas import OrganizationIn, UserIn
 from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor, system_actor
+from sunlit.kernel.clock import ManualClock
 from sunlit.kernel.crypto.x509 import SubjectInfo
 from sunlit.kernel.db import Database
 
@@ -41,19 +44,44 @@ class DemoPaths:
 
 
 def load(database: Database, paths: DemoPaths, password: str | None = None) -> dict[str, str]:
-    """Create the whole demo market in an empty database; returns the staff credentials."""
-    now = clock.now()
-    cas = {suite: DevCA.create(paths.ca(suite), name, suite, now) for suite, name in CAS.items()}
-    with database.session_scope() as db:
-        for suite, ca in cas.items():
-            row = service.add_trusted_ca(db, DEMO, CAS[suite], ca.certificate.to_pem().decode())
-            service.update_crl(db, DEMO, row.id, ca.crl(now).der)
-        for org in organizations():
-            _load_org(db, org, cas, paths)
-        password = password or f"Sunlit-{secrets.token_urlsafe(9)}"
-        admin = db.scalar(select(User).where(User.username == "admin"))
-        assert admin is not None
-        secret = service.set_password(db, DEMO, admin.id, password)
+    """Create the whole demo in an empty database; returns the staff credentials.
+
+    The market is registered at the start of a six-week history, then the demo tenders are
+    replayed day by day up to now (``demo.tenders``), so every record, audit event and
+    transparency-log leaf carries a time in order.
+    """
+    present = clock.get_clock()
+    end = clock.now()
+    history = ManualClock(end - dt.timedelta(days=tenders.HISTORY_DAYS))
+    clock.set_clock(history)
+    try:
+        now = clock.now()
+        cas = {
+            suite: DevCA.create(paths.ca(suite), name, suite, now) for suite, name in CAS.items()
+        }
+        with database.session_scope() as db:
+            for suite, ca in cas.items():
+                row = service.add_trusted_ca(db, DEMO, CAS[suite], ca.certificate.to_pem().decode())
+                service.update_crl(db, DEMO, row.id, ca.crl(now).der)
+            for org in organizations():
+                _load_org(db, org, cas, paths)
+        published = [now]
+
+        def weekly_crls(db: Session) -> None:  # CAs publish a fresh CRL every week
+            if clock.now() - published[0] >= dt.timedelta(days=6):
+                _publish_crls(db, cas)
+                published[0] = clock.now()
+
+        tenders.load_history(database, paths.keys, paths.root / "blobs", history, weekly_crls)
+        history.set(max(end, history.now()))
+        with database.session_scope() as db:
+            _publish_crls(db, cas)
+            password = password or f"Sunlit-{secrets.token_urlsafe(9)}"
+            admin = db.scalar(select(User).where(User.username == "admin"))
+            assert admin is not None
+            secret = service.set_password(db, DEMO, admin.id, password)
+    finally:
+        clock.set_clock(present)
     creds = {"username": "admin", "password": password, "totp_secret": secret}
     paths.credentials.write_text(
         "阳光交易演示平台 · 交易中心管理员（口令+动态口令登录）\n"
@@ -64,6 +92,14 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
     paths.credentials.chmod(0o600)
     (paths.root / "demo.json").write_text(json.dumps({"version": 1}))
     return creds
+
+
+def _publish_crls(db: Session, cas: dict[str, DevCA]) -> None:
+    for suite, ca in cas.items():
+        fingerprint = ca.certificate.fingerprint.hex()
+        row = db.scalar(select(TrustedCA).where(TrustedCA.fingerprint == fingerprint))
+        assert row is not None, suite
+        service.update_crl(db, DEMO, row.id, ca.crl(clock.now()).der)
 
 
 def _load_org(db: Session, org, cas: dict[str, DevCA], paths: DemoPaths) -> None:  # type: ignore[no-untyped-def]

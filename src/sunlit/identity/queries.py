@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from fastapi import Request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sunlit.identity import certs
 from sunlit.identity.models import Certificate, Organization, TrustedCA, User
 from sunlit.identity.policies import POLICY
 from sunlit.kernel.authz import Actor, Role
-from sunlit.kernel.errors import not_found
+from sunlit.kernel.crypto import PublicKey
+from sunlit.kernel.errors import DomainError, not_found
 from sunlit.kernel.web.sessions import WebSession
 
 
@@ -82,3 +87,74 @@ def certificates_of(db: Session, actor: Actor, user_id: str) -> list[Certificate
 def trusted_cas(db: Session) -> list[TrustedCA]:
     """The trust list is public: anyone may know which CAs the platform accepts."""
     return list(db.scalars(select(TrustedCA).order_by(TrustedCA.added_at)))
+
+
+# --- for other domains -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgSummary:
+    """Public registry facts about an organization (主体信息 are public)."""
+
+    id: str
+    name: str
+    credit_code: str
+    region_code: str
+    status: str
+    roles: frozenset[str]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+def _summary(org: Organization) -> OrgSummary:
+    return OrgSummary(
+        id=org.id,
+        name=org.name,
+        credit_code=org.credit_code,
+        region_code=org.region_code,
+        status=org.status,
+        roles=frozenset(org.role_names),
+    )
+
+
+def organization_summary(db: Session, org_id: str) -> OrgSummary | None:
+    org = db.get(Organization, org_id)
+    return _summary(org) if org is not None else None
+
+
+def organization_by_credit_code(db: Session, credit_code: str) -> OrgSummary | None:
+    code = (credit_code or "").strip().upper()
+    org = db.scalar(select(Organization).where(Organization.credit_code == code))
+    return _summary(org) if org is not None else None
+
+
+@dataclass(frozen=True)
+class SigningCertificate:
+    fingerprint: str
+    subject: str
+    public_key: PublicKey
+
+
+def active_certificate_public_keys(
+    db: Session, user_id: str, at: dt.datetime
+) -> list[SigningCertificate]:
+    """The user's bound certificates that are valid at ``at`` (trust store and CRLs checked).
+
+    Other domains verify signatures a user made with a bound certificate key against these.
+    A certificate that has expired, been revoked or whose CA is no longer trusted is left out.
+    """
+    rows = db.scalars(
+        select(Certificate)
+        .where(Certificate.user_id == user_id, Certificate.status == "active")
+        .order_by(Certificate.bound_at.desc())
+    )
+    result = []
+    for row in rows:
+        try:
+            verified = certs.verify_certificate(db, row.der, at)
+        except DomainError:
+            continue
+        result.append(SigningCertificate(row.fingerprint, row.subject, verified.public_key))
+    return result

@@ -60,7 +60,9 @@ class SignIn(BaseModel):
     message: str
 
 
-ALLOWED_PREFIXES = ("sunlit-login:v1\n", "sunlit-bind:v1\n")
+# Login and binding challenges, and the issuer's signature over a tender document's digest
+# (docs/adr/0007-tender-setup-and-notices.md); each names the platform origin on line 2.
+ALLOWED_PREFIXES = ("sunlit-login:v1\n", "sunlit-bind:v1\n", "sunlit-document:v1\n")
 
 
 def create_signer_app(credentials: list[Credential], origin: str) -> FastAPI:
@@ -94,7 +96,7 @@ def create_signer_app(credentials: list[Credential], origin: str) -> FastAPI:
         # Sign only Sunlit challenges addressed to the configured platform: a page from
         # elsewhere cannot make the helper sign arbitrary data.
         if not data.message.startswith(ALLOWED_PREFIXES):
-            raise HTTPException(400, "只能签署平台登录或绑定挑战")
+            raise HTTPException(400, "只能签署平台登录、绑定挑战或文件摘要")
         audience = data.message.split("\n")[1]
         if audience.rstrip("/") != origin.rstrip("/"):
             raise HTTPException(400, "挑战不属于本助手服务的平台")
