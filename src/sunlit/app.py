@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sunlit import __version__
+from sunlit.bidding import api as bidding_api
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -17,6 +18,7 @@ from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
 from sunlit.notices import api as notices_api
 from sunlit.notices import web as notices_web
+from sunlit.opening import api as opening_api
 from sunlit.portal import web as portal_web
 from sunlit.projects import api as projects_api
 from sunlit.projects import web as projects_web
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(projects_web.router)
     app.include_router(notices_api.router)
     app.include_router(notices_web.router)
+    app.include_router(bidding_api.router)
+    app.include_router(opening_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,10 +1,12 @@
 """Every table of every domain, for Alembic and for schema checks."""
 
+from sunlit.bidding import models as bidding_models
 from sunlit.identity import models as identity_models
 from sunlit.kernel import audit, tlog
 from sunlit.kernel.db import Base
 from sunlit.kernel.web import sessions
 from sunlit.notices import models as notices_models
+from sunlit.opening import models as opening_models
 from sunlit.projects import models as projects_models
 from sunlit.transparency import models as transparency_models
 
@@ -12,9 +14,11 @@ metadata = Base.metadata
 
 __all__ = [
     "audit",
+    "bidding_models",
     "identity_models",
     "metadata",
     "notices_models",
+    "opening_models",
     "projects_models",
     "sessions",
     "tlog",

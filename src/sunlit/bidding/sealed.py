@@ -1200,6 +1200,14 @@ def _check_key(header: SealedHeader, part: Part, key: bytes) -> Suite:
     return suite
 
 
+def check_part_key(header: SealedHeader, part: Part, key: bytes) -> None:
+    """Check a key the bidder recovered with the remedy against the header's commitment
+    (``bid.wrong_key`` when it is not this bid's key of ``part``)."""
+    if part not in PARTS:
+        raise WrongKey(f"unknown part {part!r}")
+    _check_key(header, part, key)
+
+
 @dataclass(frozen=True)
 class RecoveredKeys:
     """Both keys of a bid, recovered with the bidder's own key (remedy)."""

@@ -1,0 +1,113 @@
+"""Opening JSON API under /api/v1/sections/{section_id}/opening."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from sunlit.kernel.authz import Actor
+from sunlit.kernel.storage import BlobStore
+from sunlit.kernel.web import get_db, require_actor
+
+from . import queries, service
+
+router = APIRouter(prefix="/api/v1/sections/{section_id}/opening", tags=["opening 开标"])
+
+Db = Annotated[Session, Depends(get_db)]
+LoggedIn = Annotated[Actor, Depends(require_actor)]
+
+
+def blob_store(request: Request) -> BlobStore:
+    store: BlobStore = request.app.state.blobs
+    return store
+
+
+Blobs = Annotated[BlobStore, Depends(blob_store)]
+View = dict[str, Any]
+
+
+class DecryptIn(BaseModel):
+    role: str = Field(description="tenderer 或 center")
+    passphrase: str = Field(description="开标密钥口令（仅在开标时间后于内存中使用，不保存）")
+
+
+class RemedyIn(BaseModel):
+    opened_bid_id: str
+    summary_key: str
+    files_key: str
+
+
+class ValueIn(BaseModel):
+    value: str
+
+
+class DrawIn(BaseModel):
+    center_value: str
+    center_salt: str
+
+
+class ReasonIn(BaseModel):
+    reason: str
+
+
+@router.get("", summary="开标情况（唱标后显示报价）")
+def view(section_id: str, db: Db, actor: LoggedIn) -> View:
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/start", summary="开始开标（主持人，开标时间后）")
+def start(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.start(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/continue", summary="投标人不足时决定继续开标")
+def continue_opening(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.continue_opening(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/terminate", summary="终止开标")
+def terminate(section_id: str, body: ReasonIn, db: Db, actor: LoggedIn) -> View:
+    service.terminate(db, actor, section_id, body.reason)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/decrypt", summary="解密（招标人或交易中心，一次完成全部投标文件）")
+def decrypt(section_id: str, body: DecryptIn, db: Db, actor: LoggedIn, blobs: Blobs) -> View:
+    service.decrypt(db, actor, blobs, section_id, body.role, body.passphrase)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/remedy", summary="投标人解密补救（提交以本人证书私钥恢复的密钥）")
+def remedy(section_id: str, body: RemedyIn, db: Db, actor: LoggedIn, blobs: Blobs) -> View:
+    service.remedy(
+        db, actor, blobs, section_id, body.opened_bid_id, body.summary_key, body.files_key
+    )
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/supervisor-value", summary="监督人录入随机数")
+def supervisor_value(section_id: str, body: ValueIn, db: Db, actor: LoggedIn) -> View:
+    service.enter_supervisor_value(db, actor, section_id, body.value)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/draw", summary="抽取系数（交易中心揭示承诺值）")
+def draw(section_id: str, body: DrawIn, db: Db, actor: LoggedIn) -> View:
+    return service.draw_coefficients(db, actor, section_id, body.center_value, body.center_salt)
+
+
+@router.post("/record", summary="生成并签名开标记录")
+def seal_record(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.seal_record(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.post("/confirm", summary="招标人确认开标记录")
+def confirm(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.confirm(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)

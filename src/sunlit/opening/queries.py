@@ -1,0 +1,65 @@
+"""Opening reads. Before the opening nothing about bids is shown; once announced, the 唱标
+results are visible to every logged-in participant (they are read aloud in a public hall)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sunlit.kernel.authz import Actor
+from sunlit.kernel.errors import not_found
+from sunlit.projects import queries as project_queries
+
+from .models import OpenedBid, OpeningSession
+from .policies import POLICY
+
+
+def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
+    section = project_queries.section_by_id(db, section_id)
+    if section is None or not POLICY.allows(actor, "opening.view", section.tender_project):
+        raise not_found("开标")
+    row = db.scalar(select(OpeningSession).where(OpeningSession.section_id == section_id))
+    if row is None:
+        raise not_found("开标")
+    bids: list[dict[str, Any]] = []
+    if row.status not in ("scheduled",):
+        obs = db.scalars(
+            select(OpenedBid).where(OpenedBid.session_id == row.id).order_by(OpenedBid.credit_code)
+        )
+        announced = row.announced_at is not None
+        for ob in obs:
+            bids.append(
+                {
+                    "id": ob.id,
+                    "bidder_name": ob.bidder_name,
+                    "credit_code": ob.credit_code,
+                    "status": ob.status,
+                    "price": ob.price if announced else None,
+                    "duration_days": ob.duration_days if announced else None,
+                    "quality": ob.quality if announced else None,
+                    "items": ob.items if announced else {},
+                    "failure_code": ob.failure_code,
+                    "failure_reason": ob.failure_reason,
+                    "bidder_fault": ob.bidder_fault,
+                    "remedy_until": ob.remedy_until.isoformat() if ob.remedy_until else None,
+                }
+            )
+    return {
+        "id": row.id,
+        "section_id": section_id,
+        "section_code": section.code,
+        "status": row.status,
+        "bid_count": row.bid_count,
+        "min_bidders": row.min_bidders,
+        "insufficient": row.insufficient,
+        "decision": row.decision,
+        "tenderer_decrypted": row.tenderer_decrypted_at is not None,
+        "center_decrypted": row.center_decrypted_at is not None,
+        "bids": bids,
+        "draw_record": row.draw_record,
+        "record": row.record,
+        "record_signature": row.record_signature,
+        "confirmed": row.confirmed_at is not None,
+    }
