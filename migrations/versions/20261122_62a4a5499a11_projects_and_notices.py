@@ -197,7 +197,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notices_method"), ["method"], unique=False)
         batch_op.create_index(batch_op.f("ix_notices_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(
-            "ix_notices_portal", ["public", "status", "published_at"], unique=False
+            "ix_notices_portal", ["public", "published_at", "id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_notices_region_code"), ["region_code"], unique=False)
         batch_op.create_index(

@@ -6,22 +6,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sunlit import __version__
 from sunlit.bidding import api as bidding_api
+from sunlit.bidding import service as bidding_service
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
-from sunlit.kernel import tlog, web
+from sunlit.kernel import clock, tlog, web
 from sunlit.kernel.db import Database
 from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
 from sunlit.notices import api as notices_api
 from sunlit.notices import web as notices_web
 from sunlit.opening import api as opening_api
+from sunlit.opening import service as opening_service
+from sunlit.opening import web as opening_web
+from sunlit.opening.models import OpeningSession
 from sunlit.portal import web as portal_web
 from sunlit.projects import api as projects_api
 from sunlit.projects import web as projects_web
+from sunlit.projects.models import Section
 from sunlit.settings import Settings, get_settings
 from sunlit.transparency import api as transparency_api
 from sunlit.transparency import keys as transparency_keys
@@ -37,6 +44,23 @@ def make_blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.blob_dir)
 
 
+def due_section_ids(db: Session) -> list[str]:
+    """Published sections whose bid deadline and opening time have passed, not yet closed."""
+    now = clock.now()
+    closed = select(OpeningSession.section_id)
+    return list(
+        db.scalars(
+            select(Section.id)
+            .where(
+                Section.status == "published",
+                Section.bid_deadline <= now,
+                Section.id.not_in(closed),
+            )
+            .order_by(Section.bid_deadline)
+        )
+    )
+
+
 def make_scheduler(settings: Settings, database: Database) -> Scheduler:
     jobs = []
     if settings.checkpoint_minutes > 0:
@@ -46,6 +70,19 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
                 transparency_service.scheduled_checkpoint(db)
 
         jobs.append(Job("transparency.checkpoint", settings.checkpoint_minutes * 60, checkpoint))
+
+    def bid_deadlines() -> None:
+        """At every bid deadline: close bidding and issue the deadline checkpoint (ADR 0010)."""
+        with database.session_scope() as db:
+            opening_service.close_due_sections(db, due_section_ids(db))
+
+    jobs.append(Job("opening.bid_deadlines", 60, bid_deadlines))
+    blobs = make_blob_store(settings)
+
+    def stale_uploads() -> None:
+        bidding_service.remove_stale_uploads(blobs)
+
+    jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     return Scheduler(jobs)
 
 
@@ -88,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(notices_web.router)
     app.include_router(bidding_api.router)
     app.include_router(opening_api.router)
+    app.include_router(opening_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

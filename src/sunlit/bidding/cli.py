@@ -8,6 +8,7 @@ from the environment variables named below or prompted for.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from sunlit.kernel.crypto import CryptoError, PrivateKey, load_private_key_any
 from sunlit.kernel.crypto.x509 import Certificate, load_certificate
 from sunlit.kernel.errors import DomainError
 
-from . import opening_keys, sealed
+from . import opening_keys, receipts, sealed
 from .errors import BidError, IncompleteShares
 
 KEY_PASSWORD_ENV = "SUNLIT_KEY_PASSWORD"  # noqa: S105 - the name of a variable
@@ -38,12 +39,15 @@ PASSPHRASE_ENV: dict[sealed.Role, str] = {
     "center": "SUNLIT_CENTER_PASSPHRASE",
 }
 ROLE_ZH: dict[sealed.Role, str] = {"tenderer": "招标人（代理）", "center": "交易中心"}
+SERVER_ENV = "SUNLIT_SERVER"
+TOKEN_ENV = "SUNLIT_TOKEN"  # noqa: S105 - the name of a variable
+UPLOAD_CHUNK = 256 * 1024
 
 bid_app = typer.Typer(
     help=(
         "投标文件加密与解密 (sealed bids)：seal 加密、verify 校验、open-summary / open / remedy "
-        "解密、keygen / section-keys 开标密钥。"
-        "TODO：上传命令 `sunlit bid submit` 尚未实现，将随平台的投标文件上传接口一起提供。"
+        "解密、keygen / section-keys 开标密钥；submit 上传、receipt 下载回执、"
+        "verify-receipt 离线验证回执。"
     ),
     short_help="投标文件加密与解密 (sealed bids)",
     no_args_is_help=True,
@@ -346,9 +350,20 @@ def open_bid(
 def remedy(
     bid: Path = typer.Argument(..., help="加密投标文件"),
     key: Path = typer.Option(..., "--key", help="投标人签名私钥"),
-    out: Path = typer.Option(..., "--out", help="输出文件夹（须不存在或为空）"),
+    out: Path | None = typer.Option(None, "--out", help="输出文件夹（须不存在或为空）"),
+    server: str | None = typer.Option(
+        None, "--server", envvar=SERVER_ENV, help="平台地址：给出时向开标提交恢复的密钥"
+    ),
+    token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="登录令牌"),
+    section: str | None = typer.Option(None, "--section", help="标段 ID（向平台提交时）"),
 ) -> None:
-    """投标人用自己的证书私钥解密（解密失败时的补救，电子招标投标办法第三十一条）."""
+    """投标人用自己的证书私钥解密（解密失败时的补救，电子招标投标办法第三十一条）.
+
+    给出 --server/--token/--section 时，在本机恢复两把密钥并提交给开标（补救）；
+    给出 --out 时在本机解密全部文件。"""
+    if out is None and server is None:
+        console.print("[red]请给出 --out（本机解密）或 --server（向平台提交补救）[/red]")
+        raise typer.Exit(2)
     private = _load_private_key(key, KEY_PASSWORD_ENV, "投标人私钥")
     with _open_stream(bid) as handle:
         try:
@@ -358,10 +373,53 @@ def remedy(
     with _open_stream(bid) as handle:
         try:
             summary = sealed.open_summary(handle, keys.summary_key)
+            handle.seek(0)
+            header = sealed.inspect(handle)
         except BidError as exc:
             raise _fail(exc) from None
     _show_summary(summary)
-    _open_files(bid, keys.files_key, out)
+    if server is not None:
+        _submit_remedy(server, token, section, header.bidder_credit_code, keys)
+    if out is not None:
+        _open_files(bid, keys.files_key, out)
+
+
+def _submit_remedy(
+    server: str,
+    token: str | None,
+    section: str | None,
+    credit_code: str,
+    keys: sealed.RecoveredKeys,
+) -> None:
+    if section is None:
+        console.print("[red]向平台提交补救须给出 --section[/red]")
+        raise typer.Exit(2)
+    with _client(server, token) as http:
+        view = _call(http, "GET", f"/api/v1/sections/{section}/opening")
+        mine = [
+            b
+            for b in view.get("bids", [])
+            if b.get("credit_code") == credit_code and b.get("status") == "failed"
+        ]
+        if not mine:
+            console.print(
+                "[red]开标中没有本单位解密失败的投标文件，无需补救[/red] "
+                "(opening.remedy.not_failed)"
+            )
+            raise typer.Exit(1)
+        view = _call(
+            http,
+            "POST",
+            f"/api/v1/sections/{section}/opening/remedy",
+            json={
+                "opened_bid_id": mine[0]["id"],
+                "summary_key": keys.summary_key.hex(),
+                "files_key": keys.files_key.hex(),
+            },
+        )
+    mine = [b for b in view.get("bids", []) if b.get("credit_code") == credit_code]
+    status = mine[0]["status"] if mine else "?"
+    console.print(f"[green]补救已提交[/green]，投标文件状态 {status}")
 
 
 @bid_app.command("keygen")
@@ -434,3 +492,191 @@ def section_keys(
     out.write_bytes(keys.to_json())
     console.print(f"[green]已写出[/green] {out}")
     _show_section(keys)
+
+
+# --- talking to the platform ------------------------------------------------------------------
+
+
+def _client(server: str, token: str | None) -> Any:
+    import httpx
+
+    if not token:
+        console.print(f"[red]请用 --token 或环境变量 {TOKEN_ENV} 给出登录令牌[/red]")
+        raise typer.Exit(2)
+    return httpx.Client(
+        base_url=server.rstrip("/"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=httpx.Timeout(60.0, connect=10.0),
+    )
+
+
+def _refused(response: Any) -> typer.Exit:
+    try:
+        body = response.json()
+        detail, code = body.get("detail"), body.get("code")
+    except ValueError:
+        detail, code = None, None
+    if not isinstance(detail, str) or not code:
+        detail, code = f"平台返回错误 HTTP {response.status_code}", f"http.{response.status_code}"
+    console.print(f"[red]{detail}[/red] ({code})")
+    return typer.Exit(1)
+
+
+def _unreachable(server: str, exc: Exception) -> typer.Exit:
+    console.print(f"[red]无法连接平台 {server}：{exc}[/red] (net.unreachable)")
+    return typer.Exit(1)
+
+
+def _call(http: Any, method: str, url: str, **kwargs: Any) -> Any:
+    import httpx
+
+    try:
+        response = http.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise _unreachable(str(http.base_url), exc) from None
+    if response.status_code >= 400:
+        raise _refused(response)
+    return response.json()
+
+
+def _save_receipt(path: Path, signed: receipts.SignedReceipt) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(signed.dumps())
+    partial.replace(path)
+
+
+def _show_receipt(signed: receipts.SignedReceipt) -> None:
+    doc = signed.document
+    console.print(
+        f"标段 {doc['section_code']}  投标人 {doc['bidder_name']} {doc['bidder_credit_code']}"
+    )
+    console.print(f"投标文件编号 {doc['bid_id']}  大小 {doc['size']} 字节")
+    console.print(f"投标文件摘要 {doc['bid_digest']}", soft_wrap=True)
+    console.print(f"接收时间 {doc['received_at']}  透明日志序号 {doc['log_leaf_index']}")
+    console.print(f"平台密钥标识 {doc['platform_key_id']}  ({doc['suite']})", soft_wrap=True)
+
+
+@bid_app.command("submit")
+def submit(
+    bid: Path = typer.Argument(..., help="加密投标文件（sunlit bid seal 的输出）"),
+    section: str = typer.Option(..., "--section", help="标段 ID"),
+    server: str = typer.Option(..., "--server", envvar=SERVER_ENV, help="平台地址"),
+    token: str | None = typer.Option(
+        None, "--token", envvar=TOKEN_ENV, help=f"登录令牌（也可用环境变量 {TOKEN_ENV}）"
+    ),
+) -> None:
+    """上传加密投标文件（流式），打印并保存签名回执 FILE.receipt.json."""
+    import httpx
+
+    try:
+        size = bid.stat().st_size
+        with bid.open("rb") as handle:
+            local_digest = sealed.inspect(handle).digest.hex()
+    except OSError as exc:
+        console.print(f"[red]无法读取投标文件 {bid}：{exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+    except BidError as exc:
+        raise _fail(exc) from None
+    with (
+        _client(server, token) as http,
+        _open_stream(bid) as handle,
+        _progress("上传中") as progress,
+    ):
+
+        def body() -> Iterator[bytes]:
+            done = 0
+            while block := handle.read(UPLOAD_CHUNK):
+                done += len(block)
+                progress(done, size)
+                yield block
+
+        try:
+            response = http.put(
+                f"/api/v1/sections/{section}/bid",
+                content=body(),
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(size),
+                },
+                timeout=httpx.Timeout(None, connect=10.0),
+            )
+        except httpx.HTTPError as exc:
+            raise _unreachable(server, exc) from None
+    if response.status_code >= 400:
+        raise _refused(response)
+    out = response.json()
+    try:
+        signed = receipts.load_receipt(json.dumps(out))
+    except BidError as exc:
+        raise _fail(exc) from None
+    if signed.document["bid_digest"] != local_digest:
+        console.print("[red]回执中的投标文件摘要与本地文件不一致[/red] (bid.receipt_mismatch)")
+        raise typer.Exit(1)
+    path = bid.with_name(bid.name + ".receipt.json")
+    _save_receipt(path, signed)
+    console.print("[green]投标文件已成功递交[/green]")
+    _show_receipt(signed)
+    console.print(f"回执已保存 {path}（可用 sunlit bid verify-receipt 离线验证）")
+
+
+@bid_app.command("receipt")
+def receipt(
+    section: str = typer.Option(..., "--section", help="标段 ID"),
+    server: str = typer.Option(..., "--server", envvar=SERVER_ENV, help="平台地址"),
+    token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="登录令牌"),
+    out: Path | None = typer.Option(None, "--out", help="保存位置（默认 receipt-<编号>.json）"),
+) -> None:
+    """重新下载本单位在该标段有效投标文件的回执."""
+    with _client(server, token) as http:
+        bids = _call(http, "GET", "/api/v1/bids", params={"section_id": section})
+        valid = [b for b in bids if b.get("status") == "valid"]
+        if not valid:
+            console.print("[red]本单位在该标段没有有效的投标文件[/red] (bid.no_valid_bid)")
+            raise typer.Exit(1)
+        document = _call(http, "GET", f"/api/v1/bids/{valid[0]['id']}/receipt")
+    try:
+        signed = receipts.load_receipt(json.dumps(document))
+    except BidError as exc:
+        raise _fail(exc) from None
+    path = out or Path(f"receipt-{valid[0]['id']}.json")
+    _save_receipt(path, signed)
+    _show_receipt(signed)
+    console.print(f"回执已保存 {path}")
+
+
+@bid_app.command("verify-receipt")
+def verify_receipt(
+    receipt_file: Path = typer.Argument(..., help="回执 JSON 文件"),
+    key: Path = typer.Option(
+        ..., "--key", help="平台公钥 PEM（平台 /api/v1/transparency/key 公布）"
+    ),
+    bid: Path | None = typer.Option(None, "--bid", help="同时核对该加密投标文件的摘要"),
+) -> None:
+    """离线验证回执：平台签名有效，且（可选）与加密投标文件一致."""
+    from sunlit.kernel.crypto import load_public_key_any
+
+    try:
+        public = load_public_key_any(_read(key, "平台公钥"))
+    except (CryptoError, ValueError):
+        console.print(f"[red]{key} 不是有效的公钥文件[/red] (crypto.bad_key)")
+        raise typer.Exit(1) from None
+    try:
+        signed = receipts.load_receipt(_read(receipt_file, "回执"))
+        receipts.verify_receipt(signed, public)
+    except BidError as exc:
+        raise _fail(exc) from None
+    if bid is not None:
+        with _open_stream(bid) as handle:
+            try:
+                digest = sealed.inspect(handle).digest.hex()
+            except BidError as exc:
+                raise _fail(exc) from None
+        if digest != signed.document["bid_digest"]:
+            console.print(
+                "[red]回执中的投标文件摘要与该文件不一致：不是回执所对应的投标文件[/red] "
+                "(bid.receipt_mismatch)"
+            )
+            raise typer.Exit(1)
+        console.print("投标文件摘要与回执一致")
+    console.print("[green]回执签名有效[/green]（平台签发，内容未被修改）")
+    _show_receipt(signed)

@@ -11,7 +11,9 @@ row, no blob, no bid.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +25,7 @@ from sunlit.kernel.authz import Actor, Role
 from sunlit.kernel.crypto import CryptoError, load_public_key_any
 from sunlit.kernel.db import new_id, use_case
 from sunlit.kernel.errors import Conflict, InvalidInput, PermissionDenied, not_found
-from sunlit.kernel.storage import BlobStore
+from sunlit.kernel.storage import BlobStore, LocalBlobStore
 from sunlit.projects import queries as project_queries
 from sunlit.projects.models import Section
 
@@ -379,3 +381,33 @@ def body_chunks(read: Iterator[bytes]) -> Iterator[bytes]:
     for chunk in read:
         if chunk:
             yield chunk
+
+
+STALE_UPLOAD_SECONDS = 3600.0
+
+
+def remove_stale_uploads(blobs: BlobStore, max_age: float = STALE_UPLOAD_SECONDS) -> int:
+    """Delete temp files of uploads that never finished (a process killed mid-body leaves its
+    ``.tmp-*`` file of :class:`LocalBlobStore` behind); return how many were removed.
+
+    A temp file is never a bid: a bid row is committed only after its blob was renamed into
+    place. An upload still streaming touches its temp file continuously, so only files not
+    written to for ``max_age`` seconds are removed. S3 spools to an anonymous temp file, which
+    the OS removes with the process: nothing to do there.
+    """
+    root = getattr(blobs, "root", None)
+    if not isinstance(blobs, LocalBlobStore) or root is None:
+        return 0
+    bids = Path(root) / "bids"
+    if not bids.is_dir():
+        return 0
+    cutoff = time.time() - max_age
+    removed = 0
+    for path in bids.glob("*/.tmp-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # finished or removed by another process meanwhile
+            continue
+    return removed

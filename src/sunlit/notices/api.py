@@ -221,7 +221,9 @@ def search_notices(
 ) -> list[NoticeOut]:
     f = queries.NoticeFilter(q, category, region, method, kind, status, date_from, date_to)
     rows, total = queries.search_public(db, f, limit, offset)
-    response.headers["X-Total-Count"] = str(total)
+    # Exact up to COUNT_CAP; beyond it the header says so instead of counting every row.
+    response.headers["X-Total-Count"] = str(min(total, queries.COUNT_CAP))
+    response.headers["X-Total-Count-Exact"] = "true" if total <= queries.COUNT_CAP else "false"
     base, now = views.base_url(request), clock.now()
     return [views.notice_out(n, base, now) for n in rows]
 

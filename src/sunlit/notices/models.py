@@ -21,7 +21,7 @@ class Notice(Base):
     __tablename__ = "notices"
     __table_args__ = (
         Index("ix_notices_feed", "modified_at", "id"),
-        Index("ix_notices_portal", "public", "status", "published_at"),
+        Index("ix_notices_portal", "public", "published_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -37,6 +37,10 @@ from sunlit.projects.states import SectionStatus
 
 DEFAULT_SETTLE_SECONDS = 10.0
 VISIBLE_STATUSES = (NoticeStatus.PUBLISHED.value, NoticeStatus.TERMINATED.value)
+COUNT_CAP = 10_000
+"""Listings count at most this many matches: counting 100,000 rows exactly on every page view
+costs far more than the page itself, so beyond the cap the portal says "more than 10,000" and
+asks for a narrower search (docs/performance.md, portal listing)."""
 
 
 def public_status(notice: Notice, now: dt.datetime | None = None) -> PublicStatus:
@@ -109,7 +113,10 @@ def _region_clause(region: str):  # type: ignore[no-untyped-def]
 def search_public(
     db: Session, f: NoticeFilter, limit: int = 20, offset: int = 0
 ) -> tuple[list[Notice], int]:
-    """公告查询: public notices with search, filters and pagination, newest first."""
+    """公告查询: public notices with search, filters and pagination, newest first.
+
+    ``total`` is exact up to :data:`COUNT_CAP` and ``COUNT_CAP + 1`` beyond it.
+    """
     now = clock.now()
     stmt = select(Notice).where(Notice.public.is_(True), Notice.status.in_(VISIBLE_STATUSES))
     if f.q.strip():
@@ -141,9 +148,19 @@ def search_public(
     if f.date_to:
         end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), clock.CHINA_TZ)
         stmt = stmt.where(Notice.published_at < end)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if offset >= COUNT_CAP:
+        raise InvalidInput(
+            "notices.filter.too_deep",
+            "查询结果超过{cap}条，请增加筛选条件后再查看更后面的页",
+            field="page",
+            cap=COUNT_CAP,
+        )
+    capped = stmt.with_only_columns(Notice.id).limit(COUNT_CAP + 1).subquery()
+    total = db.scalar(select(func.count()).select_from(capped)) or 0
+    # Both keys descending, so the (public, published_at, id) index is read backwards in order
+    # and the page stops after ``limit`` rows instead of sorting every match.
     rows = db.scalars(
-        stmt.order_by(Notice.published_at.desc(), Notice.id).limit(limit).offset(offset)
+        stmt.order_by(Notice.published_at.desc(), Notice.id.desc()).limit(limit).offset(offset)
     )
     return list(rows), total
 

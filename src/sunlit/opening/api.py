@@ -64,6 +64,12 @@ def start(section_id: str, db: Db, actor: LoggedIn) -> View:
     return queries.session_view(db, actor, section_id)
 
 
+@router.post("/sign-in", summary="投标人签到（开标开始后）")
+def sign_in(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.sign_in(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)
+
+
 @router.post("/continue", summary="投标人不足时决定继续开标")
 def continue_opening(section_id: str, db: Db, actor: LoggedIn) -> View:
     service.continue_opening(db, actor, section_id)

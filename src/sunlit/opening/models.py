@@ -66,3 +66,17 @@ class OpenedBid(Base):
     random: Mapped[str | None] = mapped_column(String(128))
     machine: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     opened_at: Mapped[dt.datetime | None]
+
+
+class OpeningSignIn(Base):
+    """A bidder's sign-in to the (remote) opening hall: one per organization and session."""
+
+    __tablename__ = "opening_sign_ins"
+    __table_args__ = (UniqueConstraint("session_id", "org_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("opening_sessions.id"), index=True)
+    org_id: Mapped[str] = mapped_column(String(32))
+    bidder_name: Mapped[str] = mapped_column(String(200))
+    user_name: Mapped[str] = mapped_column(String(200))
+    signed_in_at: Mapped[dt.datetime]

@@ -12,7 +12,7 @@ from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
-from .models import OpenedBid, OpeningSession
+from .models import OpenedBid, OpeningSession, OpeningSignIn
 from .policies import POLICY
 
 
@@ -35,6 +35,7 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
                     "id": ob.id,
                     "bidder_name": ob.bidder_name,
                     "credit_code": ob.credit_code,
+                    "own": ob.org_id == actor.org_id,
                     "status": ob.status,
                     "price": ob.price if announced else None,
                     "duration_days": ob.duration_days if announced else None,
@@ -62,4 +63,25 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "record": row.record,
         "record_signature": row.record_signature,
         "confirmed": row.confirmed_at is not None,
+        "sign_ins": [
+            {"bidder_name": si.bidder_name, "user_name": si.user_name, "at": si.signed_in_at}
+            for si in db.scalars(
+                select(OpeningSignIn)
+                .where(OpeningSignIn.session_id == row.id)
+                .order_by(OpeningSignIn.signed_in_at)
+            )
+        ],
+        "started_at": row.started_at,
+        "announced_at": row.announced_at,
+        "supervisor_entered": row.supervisor_entered_at is not None,
+        "closed_at": row.closed_at,
+        "terminated_reason": row.terminated_reason,
     }
+
+
+def section_of(db: Session, actor: Actor, section_id: str) -> Any:
+    """The section, if ``actor`` may look at its opening hall."""
+    section = project_queries.section_by_id(db, section_id)
+    if section is None or not POLICY.allows(actor, "opening.view", section.tender_project):
+        raise not_found("开标")
+    return section

@@ -43,10 +43,10 @@ from sunlit.draws import (
 )
 from sunlit.draws.records import timestamp
 from sunlit.identity import queries as identity_queries
-from sunlit.kernel import audit, clock
+from sunlit.kernel import audit, clock, realtime
 from sunlit.kernel.authz import Actor, system_actor
 from sunlit.kernel.crypto import PrivateKey, get_suite, load_public_key_any
-from sunlit.kernel.db import new_id, use_case
+from sunlit.kernel.db import after_commit, new_id, use_case
 from sunlit.kernel.errors import Conflict, InvalidInput, PermissionDenied, not_found
 from sunlit.kernel.storage import BlobStore
 from sunlit.projects import queries as project_queries
@@ -54,7 +54,7 @@ from sunlit.projects.models import Section
 from sunlit.transparency import keys as platform_keys
 from sunlit.transparency import service as transparency_service
 
-from .models import OpenedBid, OpeningSession
+from .models import OpenedBid, OpeningSession, OpeningSignIn
 from .policies import POLICY
 from .record import build_record, sign_record
 from .states import LIFECYCLE, OpeningAction, OpeningStatus
@@ -105,6 +105,22 @@ def _checkpoint(reason: str) -> Callable[[Session], None]:
     return issue
 
 
+def topic(section_id: str) -> str:
+    """The live-update topic of a section's opening hall."""
+    return f"opening:{section_id}"
+
+
+def _notify(db: Session, row: OpeningSession, kind: str, **extra: Any) -> None:
+    """Publish a small public event once the use case has committed (never secrets)."""
+    event = {"type": kind, "section": row.section_id, "state": str(row.status), **extra}
+    name = topic(row.section_id)
+
+    def send() -> None:
+        realtime.publish(name, event)
+
+    after_commit(db, send)
+
+
 # --- deadline and start --------------------------------------------------------------------
 
 
@@ -132,6 +148,7 @@ def _schedule(db: Session, actor: Actor, section_id: str) -> OpeningSession:
         row.id,
         {"section_code": section.code, "deadline": _opening_time(section).isoformat()},
     )
+    _notify(db, row, "scheduled")
     return row
 
 
@@ -209,8 +226,7 @@ def start(db: Session, actor: Actor, section_id: str) -> OpeningSession:
         row.id,
         {"section_code": section.code, "bids": len(bids), "insufficient": row.insufficient},
     )
-    from sunlit.kernel.db import after_commit
-
+    _notify(db, row, "started", bids=len(bids), insufficient=row.insufficient)
     after_commit(db, lambda: _checkpoint(f"开标 标段 {section.code}")(db))
     return row
 
@@ -224,6 +240,7 @@ def continue_opening(db: Session, actor: Actor, section_id: str) -> OpeningSessi
         raise Conflict("opening.sufficient", "投标人数量已满足要求，无需决定")
     row.decision = "continue"
     audit.record(db, actor, "opening.continued", "opening_session", row.id, {"bids": row.bid_count})
+    _notify(db, row, "continued")
     return row
 
 
@@ -236,6 +253,7 @@ def terminate(db: Session, actor: Actor, section_id: str, reason: str) -> Openin
     row.terminated_reason = reason.strip()
     row.closed_at = clock.now()
     audit.record(db, actor, "opening.terminated", "opening_session", row.id, {"reason": reason})
+    _notify(db, row, "terminated")
     return row
 
 
@@ -389,6 +407,7 @@ def decrypt(
             "announced": announced,
         },
     )
+    _notify(db, row, "announced" if row.announced_at else "decrypted", role=role)
     return row
 
 
@@ -452,6 +471,7 @@ def remedy(
         row.id,
         {"bidder": ob.credit_code, "price": ob.price, "failure": ob.failure_code},
     )
+    _notify(db, row, "remedied")
     return ob
 
 
@@ -490,6 +510,7 @@ def enter_supervisor_value(
     row.supervisor_name = f"{actor.org_name} {actor.name}".strip() or "监督人"
     row.supervisor_entered_at = now
     audit.record(db, actor, "opening.supervisor_value", "opening_session", row.id, {"value": text})
+    _notify(db, row, "supervisor_value")
     return row
 
 
@@ -552,6 +573,7 @@ def draw_coefficients(
         row.id,
         {"outputs": [o.to_json() for o in record.outputs]},
     )
+    _notify(db, row, "draw")
     return doc
 
 
@@ -575,6 +597,7 @@ def seal_record(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     audit.record(
         db, actor, "opening.record", "opening_session", row.id, {"digest": _digest(doc, key.suite)}
     )
+    _notify(db, row, "record")
     return row
 
 
@@ -593,7 +616,44 @@ def confirm(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     _apply(row, OpeningAction.CONFIRM, actor, section)
     row.confirmed_at = row.closed_at = clock.now()
     audit.record(db, actor, "opening.confirmed", "opening_session", row.id, {})
-    from sunlit.kernel.db import after_commit
-
+    _notify(db, row, "confirmed")
     after_commit(db, lambda: _checkpoint(f"开标记录 标段 {section.code}")(db))
     return row
+
+
+# --- bidders' sign-in (签到) ------------------------------------------------------------------
+
+
+@use_case
+def sign_in(db: Session, actor: Actor, section_id: str) -> OpeningSignIn:
+    """投标人签到: a bidder with a bid in this opening signs in once the opening has started."""
+    row, section = _load(db, section_id)
+    POLICY.require(actor, "opening.remedy", section.tender_project)
+    if row.status in (OpeningStatus.SCHEDULED, OpeningStatus.CLOSED, OpeningStatus.TERMINATED):
+        raise Conflict("opening.sign_in.closed", "开标未在进行中，不能签到")
+    ob = db.scalar(
+        select(OpenedBid).where(OpenedBid.session_id == row.id, OpenedBid.org_id == actor.org_id)
+    )
+    if ob is None:
+        raise PermissionDenied("opening.sign_in.no_bid", "本单位未在该标段递交有效投标文件")
+    existing = db.scalar(
+        select(OpeningSignIn).where(
+            OpeningSignIn.session_id == row.id, OpeningSignIn.org_id == actor.org_id
+        )
+    )
+    if existing is not None:
+        raise Conflict("opening.sign_in.done", "本单位已签到")
+    signed = OpeningSignIn(
+        id=new_id(),
+        session_id=row.id,
+        org_id=ob.org_id,
+        bidder_name=ob.bidder_name,
+        user_name=actor.name,
+        signed_in_at=clock.now(),
+    )
+    db.add(signed)
+    audit.record(
+        db, actor, "opening.signed_in", "opening_session", row.id, {"bidder": ob.credit_code}
+    )
+    _notify(db, row, "signed_in")
+    return signed

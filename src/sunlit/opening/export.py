@@ -1,0 +1,152 @@
+"""Export of the signed opening record (开标记录表) as PDF (reportlab, built-in CID font
+``STSong-Light``: no font file needed) and Excel (openpyxl). Both are rendered from the
+signed JSON record only, so they show exactly what was signed."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+import cn2an
+
+PDF_FONT: Final = "STSong-Light"
+COLUMNS: Final = (
+    "序号",
+    "投标人",
+    "统一社会信用代码",
+    "投标报价（元）",
+    "大写金额",
+    "工期（日历天）",
+    "质量",
+    "解密状态",
+)
+
+
+def amount_in_words(price: str | None) -> str:
+    """人民币大写 of a price in 元 (empty when there is no price)."""
+    if not price:
+        return ""
+    try:
+        value = Decimal(price)
+    except InvalidOperation:
+        return ""
+    return str(cn2an.an2cn(f"{value.quantize(Decimal('0.01'))}", "rmb"))
+
+
+def format_amount(price: str | None) -> str:
+    if not price:
+        return ""
+    try:
+        return f"{Decimal(price):,.2f}"
+    except InvalidOperation:
+        return price
+
+
+def rows(doc: dict[str, Any]) -> list[list[str]]:
+    out = []
+    for i, b in enumerate(doc.get("bids", []), start=1):
+        out.append(
+            [
+                str(i),
+                b["bidder_name"],
+                b["credit_code"],
+                format_amount(b.get("price")),
+                amount_in_words(b.get("price")),
+                "" if b.get("duration_days") is None else str(b["duration_days"]),
+                b.get("quality") or "",
+                b.get("status_label") or b.get("status", ""),
+            ]
+        )
+    return out
+
+
+def _heading(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    draw = doc.get("draw") or {}
+    outputs = draw.get("outputs") or []
+    drawn = "；".join(f"{o.get('name', '')}={o.get('value', '')}" for o in outputs)
+    return [
+        ("招标项目", f"{doc.get('tender_name', '')}（{doc.get('tender_code', '')}）"),
+        ("标段", f"{doc.get('section_name', '')}（{doc.get('section_code', '')}）"),
+        ("开标时间", str(doc.get("opening_time") or "")),
+        ("投标文件数", f"{doc.get('bid_count', 0)}（最少 {doc.get('min_bidders', '')} 家）"),
+        ("系数抽取", drawn or "无"),
+        ("记录生成时间", str(doc.get("generated_at") or "")),
+        ("平台签名密钥", str(doc.get("platform_key_id") or "")),
+    ]
+
+
+def record_pdf(doc: dict[str, Any]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    title = ParagraphStyle("t", fontName=PDF_FONT, fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("b", fontName=PDF_FONT, fontSize=9, leading=13)
+    out = io.BytesIO()
+    pdf = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=f"开标记录表 {doc.get('section_code', '')}",
+    )
+    story: list[Any] = [Paragraph("开标记录表", title), Spacer(1, 4 * mm)]
+    for label, value in _heading(doc):
+        story.append(Paragraph(f"{label}：{value}", body))
+    story.append(Spacer(1, 4 * mm))
+    data = [[Paragraph(c, body) for c in COLUMNS]]
+    data += [[Paragraph(c, body) for c in r] for r in rows(doc)]
+    widths = [10 * mm, 52 * mm, 38 * mm, 32 * mm, 62 * mm, 20 * mm, 18 * mm, 38 * mm]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    story.append(table)
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph("本表由平台依据已签名的开标记录生成。招标人（代理机构）确认：", body))
+    pdf.build(story)
+    return out.getvalue()
+
+
+def record_xlsx(doc: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "开标记录表"
+    ws.append(["开标记录表"])
+    ws["A1"].font = Font(bold=True, size=14)
+    for label, value in _heading(doc):
+        ws.append([label, value])
+    ws.append([])
+    ws.append(list(COLUMNS))
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+    for r in rows(doc):
+        ws.append(r)
+    for col, width in zip("ABCDEFGH", (6, 36, 22, 18, 40, 14, 10, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=header_row):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

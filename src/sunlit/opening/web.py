@@ -1,0 +1,227 @@
+"""The opening hall page (开标大厅, Chinese): one page for bidders, the tenderer/agency, center
+staff and the supervisor, each seeing what it may and the actions of its role; live updates
+via Server-Sent Events on ``/opening/{section_id}/events``; opening record downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from sunlit.kernel import realtime
+from sunlit.kernel.authz import Actor, Role
+from sunlit.kernel.errors import Conflict, DomainError
+from sunlit.kernel.web import add_template_dir, get_db, render, require_actor
+from sunlit.projects import queries as project_queries
+
+from . import export, queries, service
+from .api import Blobs
+from .record import STATUS_LABELS
+from .states import LIFECYCLE, OpeningStatus
+
+add_template_dir(Path(__file__).resolve().parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+Db = Annotated[Session, Depends(get_db)]
+LoggedIn = Annotated[Actor, Depends(require_actor)]
+
+DONE = {
+    "start": "已开始开标",
+    "continue": "已决定继续开标",
+    "terminate": "已终止开标",
+    "decrypt": "解密完成",
+    "sign-in": "签到成功",
+    "supervisor-value": "监督随机数已录入",
+    "record": "开标记录已生成",
+    "confirm": "开标记录已确认",
+}
+
+
+def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
+    section = queries.section_of(db, actor, section_id)
+    tender = section.tender_project
+    party = project_queries.is_tender_party(actor, tender)
+    staff = actor.has(Role.CENTER_STAFF)
+    try:
+        view: dict[str, Any] | None = queries.session_view(db, actor, section_id)
+    except DomainError:
+        view = None
+    status = view["status"] if view else None
+    own = [b for b in view["bids"] if b["own"]] if view else []
+    signed = {s["bidder_name"] for s in view["sign_ins"]} if view else set()
+    running = status in ("started", "decrypting", "announced")
+    for b in view["bids"] if view else []:
+        b["amount"] = export.format_amount(b["price"])
+        b["words"] = export.amount_in_words(b["price"])
+        b["status_label"] = STATUS_LABELS.get(b["status"], b["status"])
+    return {
+        "section": section,
+        "tender": tender,
+        "v": view,
+        "status_label": LIFECYCLE.label(OpeningStatus(status)) if status else "待开标",
+        "is_staff": staff,
+        "is_party": party,
+        "is_bidder": bool(own),
+        "is_supervisor": actor.has(Role.SUPERVISOR),
+        "can_sign_in": bool(own) and running and own[0]["bidder_name"] not in signed,
+        "awaiting_decision": bool(view and view["insufficient"] and view["decision"] != "continue"),
+    }
+
+
+@router.get("/opening/{section_id}", response_class=HTMLResponse)
+def hall(request: Request, section_id: str, db: Db, actor: LoggedIn) -> HTMLResponse:
+    ctx = _context(db, actor, section_id)
+    ctx["flash"] = DONE.get(request.query_params.get("done", ""), "")
+    return render(request, "opening/hall.html", ctx)
+
+
+@router.get("/opening/{section_id}/parts", response_class=HTMLResponse)
+def parts(request: Request, section_id: str, db: Db, actor: LoggedIn) -> HTMLResponse:
+    """The live parts of the hall (state, sign-ins, 唱标, draw, record, actions)."""
+    return render(request, "opening/_live.html", _context(db, actor, section_id))
+
+
+@router.get("/opening/{section_id}/events")
+async def events(request: Request, section_id: str, actor: LoggedIn) -> StreamingResponse:
+    database = request.app.state.db
+    with database.session_scope() as db:
+        queries.section_of(db, actor, section_id)  # 404 unless the actor may look
+    return StreamingResponse(
+        realtime.sse_stream(service.topic(section_id), request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _record(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
+    view = queries.session_view(db, actor, section_id)
+    if not view["record"]:
+        raise Conflict("opening.record.missing", "开标记录尚未生成")
+    record: dict[str, Any] = view["record"]
+    return record
+
+
+@router.get("/opening/{section_id}/record.pdf")
+def record_pdf(section_id: str, db: Db, actor: LoggedIn) -> Response:
+    doc = _record(db, actor, section_id)
+    name = f"opening-record-{doc['section_code']}.pdf"
+    return Response(
+        export.record_pdf(doc),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/opening/{section_id}/record.xlsx")
+def record_xlsx(section_id: str, db: Db, actor: LoggedIn) -> Response:
+    doc = _record(db, actor, section_id)
+    name = f"opening-record-{doc['section_code']}.xlsx"
+    return Response(
+        export.record_xlsx(doc),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _act(
+    request: Request, db: Session, actor: Actor, section_id: str, done: str, fn: Any
+) -> Response:
+    try:
+        fn()
+    except DomainError as exc:
+        db.rollback()
+        ctx = _context(db, actor, section_id)
+        ctx.update(flash=exc.detail, flash_kind="error")
+        return render(request, "opening/hall.html", ctx, status_code=exc.status)
+    return RedirectResponse(f"/opening/{section_id}?done={done}", status_code=303)
+
+
+@router.post("/opening/{section_id}/start")
+def start(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request, db, actor, section_id, "start", lambda: service.start(db, actor, section_id)
+    )
+
+
+@router.post("/opening/{section_id}/continue")
+def continue_opening(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "continue",
+        lambda: service.continue_opening(db, actor, section_id),
+    )
+
+
+@router.post("/opening/{section_id}/terminate")
+def terminate(
+    request: Request, section_id: str, db: Db, actor: LoggedIn, reason: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "terminate",
+        lambda: service.terminate(db, actor, section_id, reason),
+    )
+
+
+@router.post("/opening/{section_id}/decrypt")
+def decrypt(
+    request: Request,
+    section_id: str,
+    db: Db,
+    actor: LoggedIn,
+    blobs: Blobs,
+    role: Annotated[str, Form()],
+    passphrase: Annotated[str, Form()],
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "decrypt",
+        lambda: service.decrypt(db, actor, blobs, section_id, role, passphrase),
+    )
+
+
+@router.post("/opening/{section_id}/sign-in")
+def sign_in(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request, db, actor, section_id, "sign-in", lambda: service.sign_in(db, actor, section_id)
+    )
+
+
+@router.post("/opening/{section_id}/supervisor-value")
+def supervisor_value(
+    request: Request, section_id: str, db: Db, actor: LoggedIn, value: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "supervisor-value",
+        lambda: service.enter_supervisor_value(db, actor, section_id, value),
+    )
+
+
+@router.post("/opening/{section_id}/record")
+def seal_record(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request, db, actor, section_id, "record", lambda: service.seal_record(db, actor, section_id)
+    )
+
+
+@router.post("/opening/{section_id}/confirm")
+def confirm(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request, db, actor, section_id, "confirm", lambda: service.confirm(db, actor, section_id)
+    )

@@ -1,0 +1,62 @@
+"""开标记录表 export: PDF with the built-in CID font and Excel with prices and 大写 amounts."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from sunlit.opening import export
+
+DOC = {
+    "section_code": "S-1",
+    "section_name": "一标段",
+    "tender_code": "T-1",
+    "tender_name": "道路工程",
+    "opening_time": "2026-12-18T09:30:00+08:00",
+    "bid_count": 2,
+    "min_bidders": 3,
+    "bids": [
+        {
+            "bidder_name": "甲建设",
+            "credit_code": "91X",
+            "price": "48000007.52",
+            "duration_days": 540,
+            "quality": "合格",
+            "status": "opened",
+            "status_label": "已解密",
+        },
+        {
+            "bidder_name": "乙建设",
+            "credit_code": "91Y",
+            "price": None,
+            "duration_days": None,
+            "quality": None,
+            "status": "withdrawn",
+            "status_label": "视为撤回",
+        },
+    ],
+    "draw": {"outputs": [{"name": "K", "index": 1, "value": "0.97"}]},
+    "generated_at": "2026-12-18T10:00:00+08:00",
+    "platform_key_id": "k1",
+}
+
+
+def test_amount_in_words() -> None:
+    assert export.amount_in_words("48000007.52") == "肆仟捌佰万零柒元伍角贰分"
+    assert export.amount_in_words(None) == "" and export.amount_in_words("x") == ""
+    assert export.format_amount("48000007.5") == "48,000,007.50"
+
+
+def test_pdf_uses_builtin_cid_font() -> None:
+    data = export.record_pdf(DOC)
+    assert data.startswith(b"%PDF") and b"STSong-Light" in data
+
+
+def test_xlsx_reads_back() -> None:
+    ws = load_workbook(io.BytesIO(export.record_xlsx(DOC))).active
+    assert ws is not None
+    values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    flat = [c for row in values for c in row if c is not None]
+    assert "48,000,007.52" in flat and "肆仟捌佰万零柒元伍角贰分" in flat
+    assert "视为撤回" in flat and "K=0.97" in flat
