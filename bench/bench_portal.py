@@ -132,7 +132,7 @@ def main() -> None:
             "/notices?category=…&region=… (filtered)": (
                 "/notices?category=engineering&region=320505"
             ),
-            "/notices?page=400 (deep page)": "/notices?page=400",
+            "/notices?page=100 (last page under the cap)": "/notices?page=100",
             "/notices?q=第4242号 (text search)": "/notices?q=第4242号",
         }
         results = {}

@@ -448,3 +448,28 @@ def test_draft_documents_cannot_be_obtained(client: Any, db: Session, world: Wor
     assert count(db, Download) == 0
     db.rollback()
     assert db.scalar(select(Section.status)) == "draft"
+
+
+def test_listing_count_is_capped_and_deep_pages_refused(
+    client: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sunlit.notices import queries
+
+    tender = accepted_tender(client, world, sections=2)
+    publish(client, world, tender)
+    r = client.post(
+        f"/api/v1/tender-projects/{tender['id']}/terminate",
+        json={"reason": "第1标段因规划调整终止招标", "section_ids": [tender["sections"][0]["id"]]},
+        headers=world.agency.headers,
+    )
+    assert r.status_code == 201, r.text
+    full = client.get("/api/v1/notices")
+    assert full.headers["x-total-count"] == "2" and full.headers["x-total-count-exact"] == "true"
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    capped = client.get("/api/v1/notices")
+    assert capped.headers["x-total-count"] == "1"
+    assert capped.headers["x-total-count-exact"] == "false"
+    assert len(capped.json()) == 2  # the page itself is not cut by the count cap
+    _refused(client.get("/api/v1/notices?offset=1"), 422, "notices.filter.too_deep", "超过1条")
+    page = client.get("/notices")
+    assert "超过 1 条" in page.text

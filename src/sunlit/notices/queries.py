@@ -37,10 +37,10 @@ from sunlit.projects.states import SectionStatus
 
 DEFAULT_SETTLE_SECONDS = 10.0
 VISIBLE_STATUSES = (NoticeStatus.PUBLISHED.value, NoticeStatus.TERMINATED.value)
-COUNT_CAP = 10_000
+COUNT_CAP = 2_000
 """Listings count at most this many matches: counting 100,000 rows exactly on every page view
-costs far more than the page itself, so beyond the cap the portal says "more than 10,000" and
-asks for a narrower search (docs/performance.md, portal listing)."""
+costs far more than the page itself, so beyond the cap the portal says "more than 2,000" and
+asks for a narrower search (100 pages of 20; docs/performance.md, portal listing)."""
 
 
 def public_status(notice: Notice, now: dt.datetime | None = None) -> PublicStatus:
