@@ -119,5 +119,35 @@ def demo_totp(
         console.print(pyotp.TOTP(user.totp_secret).now())
 
 
+@demo_app.command("tender")
+def demo_tender(
+    bidders: int = typer.Option(3, "--bidders", min=1, max=200, help="投标人数量"),
+    suite: str = typer.Option("gm", "--suite", help="密码套件：gm（国密）或 intl"),
+    json_out: Path | None = typer.Option(None, "--json-out", help="另存 JSON 摘要到文件"),
+) -> None:
+    """在临时数据库上走完一个标段：公告 → 加密投标 → 开标 → 签名的开标记录（JSON 摘要）."""
+    import json
+
+    from rich.console import Console
+
+    from sunlit.demo.tender import SUITES, DemoFailed, run
+
+    err = Console(stderr=True)
+    if suite not in SUITES:
+        err.print(f"[red]未知的密码套件[/red] {suite!r}（gm 或 intl）")
+        raise typer.Exit(2)
+    err.rule(f"演示标段 demo tender · {bidders} 家投标人 · {suite}")
+    try:
+        summary = run(bidders, suite, lambda msg: err.print(f"[cyan]•[/cyan] {msg}"))
+    except DemoFailed as exc:
+        err.print(f"[red]演示失败[/red]：{exc}")
+        raise typer.Exit(1) from exc
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
+    if json_out is not None:
+        json_out.write_text(text + "\n", encoding="utf-8")
+    err.rule("完成 done")
+    typer.echo(text)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(demo_app, name="demo")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -114,10 +115,22 @@ def check_crl(ca_der: bytes, crl: bytes, now: dt.datetime) -> bytes:
     return parsed.der
 
 
-def trust_store(db: Session) -> tuple[x509.TrustStore, list[bytes]]:
+@functools.lru_cache(maxsize=64)
+def _store_of(roots: tuple[bytes, ...]) -> x509.TrustStore:
+    """Parsed trust stores by their roots' DER (parsing and self-signature checks are pure)."""
+    return x509.TrustStore([x509.load_certificate(der) for der in roots])
+
+
+@functools.lru_cache(maxsize=64)
+def _crl_of(der: bytes) -> x509.RevocationList:
+    return x509.load_crl(der)
+
+
+def trust_store(db: Session) -> tuple[x509.TrustStore, list[x509.RevocationList]]:
+    """The enabled roots and their CRLs as stored now (read on every call; parsing is cached)."""
     rows = list(db.scalars(select(TrustedCA).where(TrustedCA.enabled.is_(True))))
-    store = x509.TrustStore([x509.load_certificate(r.der) for r in rows])
-    return store, [r.crl_der for r in rows if r.crl_der]
+    store = _store_of(tuple(r.der for r in rows))
+    return store, [_crl_of(r.crl_der) for r in rows if r.crl_der]
 
 
 def verify_certificate(db: Session, der: bytes, at: dt.datetime) -> VerifiedCert:

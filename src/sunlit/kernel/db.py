@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
@@ -103,11 +105,18 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            # SQLite has one writer. Queue this process's writers on a lock instead of letting
+            # them poll in SQLite's busy handler, which sleeps up to 100 ms between tries.
+            _WRITE_LOCKS[self.engine] = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -147,6 +156,13 @@ def safe_url(url: str) -> str:
 
 
 # --- unit of work --------------------------------------------------------------------------
+
+
+def _write_lock(session: Session) -> threading.Lock | None:
+    """The process-wide writer queue of a SQLite database (None for PostgreSQL)."""
+    bind = session.get_bind()
+    return _WRITE_LOCKS.get(getattr(bind, "engine", bind))
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -189,7 +205,15 @@ def use_case(
     def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> R:
         if session.info.get(_IN_USE_CASE_KEY):
             return fn(session, *args, **kwargs)  # a use case calling a helper use case
-        begin_write(session)
+        lock = _write_lock(session)
+        if lock is not None:
+            lock.acquire()
+        try:
+            begin_write(session)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         session.info[_IN_USE_CASE_KEY] = True
         session.info[_AUDIT_KEY] = 0
         session.info[_AFTER_COMMIT_KEY] = []
@@ -206,6 +230,8 @@ def use_case(
             session.rollback()
             raise
         finally:
+            if lock is not None:
+                lock.release()
             session.info[_IN_USE_CASE_KEY] = False
             callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
             session.info[_AUDIT_KEY] = 0

@@ -18,6 +18,7 @@ Nothing here reads a clock: every time is passed in, timezone-aware.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
@@ -288,7 +289,13 @@ def _signed_algorithm(asn1_value: Any, outer: str, inner: str, what: str) -> str
     return oid
 
 
+@functools.lru_cache(maxsize=4096)
 def _signature_ok(issuer_key: PublicKey, algorithm_oid: str, tbs: bytes, sig: bytes) -> bool:
+    """Whether ``sig`` over ``tbs`` verifies with ``issuer_key``.
+
+    Memoised: the answer is a pure function of its four arguments (keys compare by SPKI), and
+    the same roots, CRLs and certificates are checked on every login and upload.
+    """
     if _SIG_ALG_OF_KEY[issuer_key.algorithm] != algorithm_oid:
         return False
     try:
