@@ -53,6 +53,14 @@ class ReasonIn(BaseModel):
     reason: str
 
 
+class ObjectionIn(BaseModel):
+    content: str = Field(description="异议内容（不超过2000字）")
+
+
+class AnswerIn(BaseModel):
+    answer: str = Field(description="答复内容（不超过2000字）")
+
+
 @router.get("", summary="开标情况（唱标后显示报价）")
 def view(section_id: str, db: Db, actor: LoggedIn) -> View:
     return queries.session_view(db, actor, section_id)
@@ -117,3 +125,22 @@ def seal_record(section_id: str, db: Db, actor: LoggedIn) -> View:
 def confirm(section_id: str, db: Db, actor: LoggedIn) -> View:
     service.confirm(db, actor, section_id)
     return queries.session_view(db, actor, section_id)
+
+
+@router.get("/objections", summary="开标异议（投标人仅见本单位的异议）")
+def objections(section_id: str, db: Db, actor: LoggedIn) -> list[View]:
+    return queries.objections(db, actor, section_id)
+
+
+@router.post("/objections", status_code=201, summary="投标人当场提出开标异议（唱标后）")
+def raise_objection(section_id: str, body: ObjectionIn, db: Db, actor: LoggedIn) -> View:
+    row = service.raise_objection(db, actor, section_id, body.content)
+    return {"id": row.id, "objections": queries.objections(db, actor, section_id)}
+
+
+@router.post("/objections/{objection_id}/answer", summary="招标人当场答复开标异议")
+def answer_objection(
+    section_id: str, objection_id: str, body: AnswerIn, db: Db, actor: LoggedIn
+) -> View:
+    row = service.answer_objection(db, actor, section_id, objection_id, body.answer)
+    return {"id": row.id, "objections": queries.objections(db, actor, section_id)}

@@ -80,3 +80,21 @@ class OpeningSignIn(Base):
     bidder_name: Mapped[str] = mapped_column(String(200))
     user_name: Mapped[str] = mapped_column(String(200))
     signed_in_at: Mapped[dt.datetime]
+
+
+class OpeningObjection(Base):
+    """开标异议 (招标投标法实施条例第44条): raised by a bidder on the spot, answered on the spot."""
+
+    __tablename__ = "opening_objections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("opening_sessions.id"), index=True)
+    section_id: Mapped[str] = mapped_column(String(32), index=True)
+    org_id: Mapped[str] = mapped_column(String(32))
+    bidder_name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[dt.datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[dt.datetime | None]

@@ -25,5 +25,12 @@ POLICY = Policy(
         "opening.supervise": has_role(Role.SUPERVISOR),
         "opening.confirm": _party,
         "opening.view": lambda actor, tender: actor.is_authenticated,
+        # 开标异议: a bidder raises (its bid is checked by the use case), the tenderer or its
+        # agency answers on the spot; staff and the supervisor see every objection.
+        "opening.objection.raise": has_role(Role.BIDDER),
+        "opening.objection.answer": _party,
+        "opening.objection.view_all": lambda actor, tender: (
+            _party(actor, tender) or actor.has(Role.CENTER_STAFF) or actor.has(Role.SUPERVISOR)
+        ),
     },
 )

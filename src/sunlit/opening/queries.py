@@ -12,7 +12,7 @@ from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
-from .models import OpenedBid, OpeningSession, OpeningSignIn
+from .models import OpenedBid, OpeningObjection, OpeningSession, OpeningSignIn
 from .policies import POLICY
 
 
@@ -85,3 +85,30 @@ def section_of(db: Session, actor: Actor, section_id: str) -> Any:
     if section is None or not POLICY.allows(actor, "opening.view", section.tender_project):
         raise not_found("开标")
     return section
+
+
+def objections(db: Session, actor: Actor, section_id: str) -> list[dict[str, Any]]:
+    """开标异议: the tenderer/agency, center staff and the supervisor see all; a bidder its own."""
+    section = section_of(db, actor, section_id)
+    stmt = (
+        select(OpeningObjection)
+        .where(OpeningObjection.section_id == section.id)
+        .order_by(OpeningObjection.raised_at, OpeningObjection.id)
+    )
+    if not POLICY.allows(actor, "opening.objection.view_all", section.tender_project):
+        if actor.org_id is None:
+            return []
+        stmt = stmt.where(OpeningObjection.org_id == actor.org_id)
+    return [
+        {
+            "id": o.id,
+            "bidder_name": o.bidder_name,
+            "own": o.org_id == actor.org_id,
+            "content": o.content,
+            "raised_at": o.raised_at,
+            "answer": o.answer,
+            "answered_at": o.answered_at,
+            "answered": o.answered_at is not None,
+        }
+        for o in db.scalars(stmt)
+    ]

@@ -54,13 +54,14 @@ from sunlit.projects.models import Section
 from sunlit.transparency import keys as platform_keys
 from sunlit.transparency import service as transparency_service
 
-from .models import OpenedBid, OpeningSession, OpeningSignIn
+from .models import OpenedBid, OpeningObjection, OpeningSession, OpeningSignIn
 from .policies import POLICY
 from .record import build_record, sign_record
 from .states import LIFECYCLE, OpeningAction, OpeningStatus
 
 REMEDY_WINDOW: Final = dt.timedelta(minutes=30)
 MIN_BIDDERS: Final = 3
+OBJECTION_MAX: Final = 2000
 
 
 def _section(db: Session, section_id: str) -> Section:
@@ -614,6 +615,13 @@ def confirm(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     if row.record is None:
         raise Conflict("opening.record.missing", "开标记录尚未生成")
     _apply(row, OpeningAction.CONFIRM, actor, section)
+    open_objections = _open_objections(db, row)
+    if open_objections:
+        raise Conflict(
+            "opening.objection.unanswered",
+            "尚有{n}条开标异议未答复，请先当场答复后再确认开标记录",
+            n=open_objections,
+        )
     row.confirmed_at = row.closed_at = clock.now()
     audit.record(db, actor, "opening.confirmed", "opening_session", row.id, {})
     _notify(db, row, "confirmed")
@@ -657,3 +665,116 @@ def sign_in(db: Session, actor: Actor, section_id: str) -> OpeningSignIn:
     )
     _notify(db, row, "signed_in")
     return signed
+
+
+# --- objections at the opening (开标异议, 实施条例第44条) -----------------------------------------
+
+
+def _open_objections(db: Session, row: OpeningSession) -> int:
+    return len(
+        list(
+            db.scalars(
+                select(OpeningObjection.id).where(
+                    OpeningObjection.session_id == row.id, OpeningObjection.answered_at.is_(None)
+                )
+            )
+        )
+    )
+
+
+def _text(value: str, code: str, field: str, empty: str, too_long: str) -> str:
+    text = value.strip()
+    if not text:
+        raise InvalidInput(f"{code}.empty", empty, field=field)
+    if len(text) > OBJECTION_MAX:
+        raise InvalidInput(f"{code}.too_long", too_long, field=field, n=OBJECTION_MAX)
+    return text
+
+
+def _objections_open(row: OpeningSession) -> None:
+    if row.status != OpeningStatus.ANNOUNCED or row.announced_at is None:
+        raise Conflict("opening.objection.not_announced", "唱标后方可提出开标异议")
+    if row.confirmed_at is not None:
+        raise Conflict("opening.objection.closed", "开标记录已确认，不能再提出开标异议")
+
+
+@use_case
+def raise_objection(db: Session, actor: Actor, section_id: str, content: str) -> OpeningObjection:
+    """投标人对开标有异议的，应当在开标现场提出 (a bidder with a bid in this section)."""
+    row, section = _load(db, section_id)
+    POLICY.require(actor, "opening.objection.raise", section.tender_project)
+    ob = db.scalar(
+        select(OpenedBid).where(OpenedBid.session_id == row.id, OpenedBid.org_id == actor.org_id)
+    )
+    if ob is None:
+        raise PermissionDenied(
+            "opening.objection.no_bid", "本单位未在该标段递交投标文件，不能提出异议"
+        )
+    _objections_open(row)
+    text = _text(
+        content,
+        "opening.objection.content",
+        "content",
+        "请填写异议内容",
+        "异议内容不得超过{n}个字符",
+    )
+    objection = OpeningObjection(
+        id=new_id(),
+        session_id=row.id,
+        section_id=section.id,
+        org_id=ob.org_id,
+        bidder_name=ob.bidder_name,
+        user_id=actor.user_id,
+        content=text,
+        raised_at=clock.now(),
+    )
+    db.add(objection)
+    audit.record(
+        db,
+        actor,
+        "opening.objection_raised",
+        "opening_session",
+        row.id,
+        {"objection": objection.id, "bidder": ob.credit_code, "content": text},
+    )
+    _notify(db, row, "objection_raised")
+    return objection
+
+
+@use_case
+def answer_objection(
+    db: Session, actor: Actor, section_id: str, objection_id: str, answer: str
+) -> OpeningObjection:
+    """招标人应当当场作出答复，并制作记录 (the tenderer or its agency, once)."""
+    row, section = _load(db, section_id)
+    objection = db.get(OpeningObjection, objection_id)
+    if objection is None or objection.session_id != row.id:
+        raise not_found("开标异议")
+    if not POLICY.allows(actor, "opening.objection.answer", section.tender_project):
+        raise PermissionDenied(
+            "opening.objection.forbidden", "只有招标人或招标代理可以答复开标异议"
+        )
+    if objection.answered_at is not None:
+        raise Conflict("opening.objection.answered", "该异议已答复")
+    if row.status != OpeningStatus.ANNOUNCED or row.confirmed_at is not None:
+        raise Conflict("opening.objection.closed", "开标已结束，不能答复异议")
+    text = _text(
+        answer,
+        "opening.objection.reply",
+        "answer",
+        "请填写答复内容",
+        "答复内容不得超过{n}个字符",
+    )
+    objection.answer = text
+    objection.answered_by = actor.user_id
+    objection.answered_at = clock.now()
+    audit.record(
+        db,
+        actor,
+        "opening.objection_answered",
+        "opening_session",
+        row.id,
+        {"objection": objection.id, "answer": text},
+    )
+    _notify(db, row, "objection_answered")
+    return objection

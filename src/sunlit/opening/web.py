@@ -37,6 +37,8 @@ DONE = {
     "supervisor-value": "监督随机数已录入",
     "record": "开标记录已生成",
     "confirm": "开标记录已确认",
+    "objection": "异议已提出，请等待招标人当场答复",
+    "answer": "异议已答复",
 }
 
 
@@ -68,6 +70,9 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "is_supervisor": actor.has(Role.SUPERVISOR),
         "can_sign_in": bool(own) and running and own[0]["bidder_name"] not in signed,
         "awaiting_decision": bool(view and view["insufficient"] and view["decision"] != "continue"),
+        "objections": queries.objections(db, actor, section_id) if view else [],
+        "can_object": bool(own) and status == "announced" and not (view and view["confirmed"]),
+        "can_answer": party and status == "announced" and not (view and view["confirmed"]),
     }
 
 
@@ -224,4 +229,41 @@ def seal_record(request: Request, section_id: str, db: Db, actor: LoggedIn) -> R
 def confirm(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
     return _act(
         request, db, actor, section_id, "confirm", lambda: service.confirm(db, actor, section_id)
+    )
+
+
+@router.post("/opening/{section_id}/objections")
+def raise_objection(
+    request: Request,
+    section_id: str,
+    db: Db,
+    actor: LoggedIn,
+    content: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "objection",
+        lambda: service.raise_objection(db, actor, section_id, content),
+    )
+
+
+@router.post("/opening/{section_id}/objections/{objection_id}/answer")
+def answer_objection(
+    request: Request,
+    section_id: str,
+    objection_id: str,
+    db: Db,
+    actor: LoggedIn,
+    answer: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "answer",
+        lambda: service.answer_objection(db, actor, section_id, objection_id, answer),
     )
