@@ -97,6 +97,20 @@ def test_listing_organizations_needs_staff(client: Any) -> None:
     assert r.json()["code"] == "auth.required"
 
 
-def test_english_on_request(client: Any) -> None:
+def test_english_on_request_chinese_by_default(client: Any) -> None:
+    assert client.get("/api/v1/organizations").json()["detail"] == "请先登录"
     r = client.get("/api/v1/organizations?lang=en")
-    assert r.json()["code"] == "auth.required"
+    assert r.json() == {**r.json(), "code": "auth.required", "detail": "Please log in first"}
+    bad = client.post(
+        "/api/v1/organizations?lang=en",
+        json={"name": "测试公司", "credit_code": "9133010071610585", "roles": ["bidder"]},
+    )
+    assert bad.json()["detail"] == "A unified social credit code has 18 characters; this one has 16"
+
+
+def test_pages_switch_to_english_and_remember_it(client: Any) -> None:
+    page = client.get("/login?lang=en")
+    assert 'lang="en"' in page.text and "Log in" in page.text and "Register" in page.text
+    again = client.get("/login")  # the choice is kept in a cookie
+    assert 'lang="en"' in again.text
+    assert 'lang="zh-CN"' in client.get("/login?lang=zh_CN").text

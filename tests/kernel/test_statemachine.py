@@ -79,6 +79,10 @@ def test_duplicate_transition_is_a_definition_error() -> None:
 
 
 def test_message_in_english_when_asked() -> None:
-    with use_locale("en"), pytest.raises(IllegalTransition) as info:
+    """Messages render in the locale current when they are read (the request's)."""
+    with pytest.raises(IllegalTransition) as info:
         SM.apply(S.CLOSED, A.REOPEN)
     assert info.value.code == "test.thing.illegal_transition"
+    with use_locale("en"):
+        assert info.value.detail == "“重新开放” is not allowed in state “已结束”"
+    assert info.value.detail == "当前状态为“已结束”，不能执行“重新开放”"

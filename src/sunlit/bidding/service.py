@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -395,12 +394,13 @@ def remove_stale_uploads(blobs: BlobStore, max_age: float = STALE_UPLOAD_SECONDS
     written to for ``max_age`` seconds are removed. S3 spools to an anonymous temp file, which
     the OS removes with the process: nothing to do there.
     """
-    root = getattr(blobs, "root", None)
-    if not isinstance(blobs, LocalBlobStore) or root is None:
+    if not isinstance(blobs, LocalBlobStore):
         return 0
-    bids = Path(root) / "bids"
+    bids = blobs.root / "bids"
     if not bids.is_dir():
         return 0
+    # File modification times are the operating system's clock, so the cutoff must be too
+    # (the trusted clock governs deadlines, not file housekeeping).
     cutoff = time.time() - max_age
     removed = 0
     for path in bids.glob("*/.tmp-*"):
