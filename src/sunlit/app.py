@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from sunlit import __version__
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
+from sunlit.deposits import api as deposits_api
+from sunlit.deposits import web as deposits_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -155,6 +157,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(bidding_api.router)
     app.include_router(opening_api.router)
     app.include_router(opening_web.router)
+    app.include_router(deposits_api.router)
+    app.include_router(deposits_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
