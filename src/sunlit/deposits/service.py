@@ -58,7 +58,12 @@ TOPIC_OPEN = "deposits.open_sub_account"
 TOPIC_REFUND = "deposits.refund"
 PATH_OPEN = "/v1/sub-accounts"
 PATH_REFUND = "/v1/refunds"
-STATUTORY_DAYS = 5  # 招标投标法实施条例 第57条 (calendar days); 政府采购: working days
+STATUTORY_DAYS = 5
+# A bank booking time ahead of the trusted clock by more than the partner layer's clock window
+# is not believable (ADR 0017).
+FUTURE_TOLERANCE = dt.timedelta(
+    seconds=300
+)  # 招标投标法实施条例 第57条 (calendar days); 政府采购: working days
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -457,6 +462,12 @@ def receive_payment(
     section = _section(db, account.section_id) if account is not None else None
     deadline = _deadline(section) if section is not None else None
     booked = clock.ensure_aware(data.booked_at)
+    if booked > now + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            "deposits.notice.future",
+            "到账时间 {booked} 晚于平台时间，报文无效",
+            booked=booked.strftime("%Y-%m-%d %H:%M:%S"),
+        )
     basic = identity_queries.basic_account(db, account.org_id) if account is not None else None
     if account is None or section is None or deadline is None or basic is None:
         outcome = "unknown_account"
