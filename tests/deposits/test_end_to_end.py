@@ -236,6 +236,12 @@ def test_deposit_path_with_refund_interest_and_failures(
         sim.pay(subs[b0.org_id], "1000.00", basic[b0.org_id], payer_account_name=b0.name)
         wait_for(lambda: len(account(b0)["notices"]) == 2, what="late notice")
         assert [n["outcome"] for n in account(b0)["notices"]][-1] == "late"
+        wait_for(
+            lambda: (
+                [r["status"] for r in account(b0)["refunds"] if r["kind"] == "return"] == ["done"]
+            ),
+            what="late payment returned",
+        )
         assert Decimal(account(b0)["paid"]) == Decimal(SECURITY)
         r = api.get(f"/api/v1/sections/{sid}/deposits", headers=world.agency.headers)
         assert r.status_code == 200 and r.json()["sealed"] is False
