@@ -228,6 +228,16 @@ def test_deposit_path_with_refund_interest_and_failures(
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["对账汇总"]
         assert sheet["A1"].value == "投标保证金日对账报告"
         assert "账实相符" in [c.value for c in sheet["B"]]
+        pdf = api.get(
+            f"/api/v1/deposit-reconciliations/{rec['id']}.pdf", headers=world.staff.headers
+        )
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert (
+            api.get(
+                f"/api/v1/deposit-reconciliations/{rec['id']}.pdf", headers=b0.headers
+            ).status_code
+            == 403
+        )
 
         # --- after the deadline: the list is open, and the supervisor sees the alert ---
         clock.set(deadline + dt.timedelta(minutes=1))
