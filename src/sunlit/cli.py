@@ -56,6 +56,7 @@ def serve(
 def _register_domains() -> None:
     from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
+    from sunlit.deposits import cli as deposits_cli
     from sunlit.draws import cli as draws_cli
     from sunlit.identity import cli as identity_cli
     from sunlit.notices import cli as notices_cli
@@ -70,6 +71,7 @@ def _register_domains() -> None:
     notices_cli.register(app)
     draws_cli.register(app)
     bidding_cli.register(app)
+    deposits_cli.register(app)
     demo_cli.register(app)
 
 

@@ -1,8 +1,9 @@
 """Every table of every domain, for Alembic and for schema checks."""
 
 from sunlit.bidding import models as bidding_models
+from sunlit.deposits import models as deposits_models
 from sunlit.identity import models as identity_models
-from sunlit.kernel import audit, tlog
+from sunlit.kernel import audit, partner, tlog
 from sunlit.kernel.db import Base
 from sunlit.kernel.web import sessions
 from sunlit.notices import models as notices_models
@@ -15,10 +16,12 @@ metadata = Base.metadata
 __all__ = [
     "audit",
     "bidding_models",
+    "deposits_models",
     "identity_models",
     "metadata",
     "notices_models",
     "opening_models",
+    "partner",
     "projects_models",
     "sessions",
     "tlog",

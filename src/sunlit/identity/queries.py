@@ -158,3 +158,19 @@ def active_certificate_public_keys(
             continue
         result.append(SigningCertificate(row.fingerprint, row.subject, verified.public_key))
     return result
+
+
+@dataclass(frozen=True)
+class BasicAccount:
+    """An organization's registered basic deposit account (基本存款账户): deposits and
+    guarantee premiums must be paid from it."""
+
+    bank: str
+    account_no: str
+
+
+def basic_account(db: Session, org_id: str) -> BasicAccount:
+    org = db.get(Organization, org_id)
+    if org is None:
+        return BasicAccount("", "")
+    return BasicAccount(org.basic_account_bank, org.basic_account_no)
