@@ -422,6 +422,13 @@ def run_opening(
         + "，".join(f"{o['name']} = {o['value']}" for o in draw.get("outputs") or [])
         + f"（验证{'通过' if draw_ok else '失败'}）"
     )
+    for party in market.bidders:
+        _check(
+            client.post(f"/api/v1/sections/{sid}/opening/confirm-results", headers=party.headers),
+            200,
+            f"投标人确认唱标结果（{party.name}）",
+        )
+    say(f"投标人确认唱标结果无误 {len(market.bidders)} 家")
     view = _check(
         client.post(f"/api/v1/sections/{sid}/opening/record", headers=staff.headers),
         200,
