@@ -71,7 +71,7 @@ def test_sse_stream_heartbeat_and_event_format() -> None:
 
 def _collect(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(realtime, "publish", lambda t, e: seen.append((t, e)) or 1)
+    monkeypatch.setattr(realtime, "publish", lambda t, e, **kw: seen.append((t, e)) or 1)
     return seen
 
 

@@ -126,9 +126,10 @@ def _notify(db: Session, row: OpeningSession, kind: str, **extra: Any) -> None:
     """Publish a small public event once the use case has committed (never secrets)."""
     event = {"type": kind, "section": row.section_id, "state": str(row.status), **extra}
     name = topic(row.section_id)
+    bind = db.get_bind()
 
     def send() -> None:
-        realtime.publish(name, event)
+        realtime.publish(name, event, bind=bind)
 
     after_commit(db, send)
 

@@ -139,7 +139,11 @@ async def events(request: Request, section_id: str, actor: LoggedIn) -> Streamin
     with database.session_scope() as db:
         queries.section_of(db, actor, section_id)  # 404 unless the actor may look
     return StreamingResponse(
-        realtime.sse_stream(service.topic(section_id), request.is_disconnected),
+        realtime.sse_stream(
+            service.topic(section_id),
+            request.is_disconnected,
+            target=realtime.hub_for(database.engine),
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
