@@ -293,7 +293,7 @@ def seal(
         party.cred.certificate,
         out,
         None,
-        fingerprint=sealed.collect_machine_fingerprint(),
+        fingerprint=None,
         created_at=dt.datetime.now(dt.UTC),
         rng=secrets.token_bytes,
         wrap=wrap,
