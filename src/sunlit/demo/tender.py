@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlit.bidding import sealed
+from sunlit.bidding.machine import collect_machine_fingerprint
 from sunlit.bidding.opening_keys import generate_opening_key, generate_passphrase
 from sunlit.bidding.receipts import load_receipt, verify_receipt
 from sunlit.draws import CenterSecret, verify_record
@@ -293,7 +294,7 @@ def seal(
         party.cred.certificate,
         out,
         None,
-        fingerprint=None,
+        fingerprint=collect_machine_fingerprint(),
         created_at=dt.datetime.now(dt.UTC),
         rng=secrets.token_bytes,
         wrap=wrap,
