@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
+from sunlit.kernel.crypto import get_suite
 from sunlit.opening import export
+from sunlit.opening.record import record_bytes, sign_record
 
 DOC = {
     "section_code": "S-1",
@@ -114,3 +120,27 @@ def test_confirmations_and_objections_in_both_exports() -> None:
     pdf = export.record_pdf(DOC2)
     assert pdf.startswith(b"%PDF")
     assert export.objection_rows(DOC) == []
+
+
+@pytest.mark.parametrize("suite", ["gm", "intl"])
+def test_record_signature_verifies_with_openssl(suite: str, tmp_path: Path) -> None:
+    """docs/spec/opening-record.md: the OpenSSL 3 commands verify a signed v2 record."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    key = get_suite(suite).generate_keypair()
+    (tmp_path / "record.json").write_bytes(record_bytes(DOC2))
+    (tmp_path / "sig").write_bytes(sign_record(DOC2, key))
+    (tmp_path / "platform.pub.pem").write_bytes(key.public_key().to_pem())
+    if suite == "intl":
+        cmd = ["openssl", "dgst", "-sha256", "-verify", "platform.pub.pem", "-signature", "sig"]
+        cmd.append("record.json")
+    else:
+        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "platform.pub.pem"]
+        cmd += ["-rawin", "-digest", "sm3", "-in", "record.json", "-sigfile", "sig"]
+        cmd += ["-pkeyopt", "distid:1234567812345678"]
+    ok = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    forged = {**DOC2, "objections": [{**DOC2["objections"][0], "answer": "改写"}]}  # type: ignore[index]
+    (tmp_path / "record.json").write_bytes(record_bytes(forged))
+    bad = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode != 0
