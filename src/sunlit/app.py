@@ -17,7 +17,7 @@ from sunlit.deposits import web as deposits_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
-from sunlit.kernel import clock, partner, tlog, web
+from sunlit.kernel import clock, partner, realtime, tlog, web
 from sunlit.kernel.db import Database
 from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
@@ -118,12 +118,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     database = database or Database(settings.effective_database_url)
     scheduler = make_scheduler(settings, database)
+    live = realtime.attach(database.engine)  # SSE fan-out: LISTEN/NOTIFY on PostgreSQL
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler.start()
         yield
         scheduler.stop()
+        live.close()  # the LISTEN connection (PostgreSQL); reopened by the next subscriber
 
     app = FastAPI(
         lifespan=lifespan,

@@ -26,11 +26,20 @@ class Prepared:
     bidders: list[Any]
     prices: dict[str, str]
     center: CenterSecret
+    sealed: dict[str, bytes]  # credit code -> the sealed bid as uploaded
 
 
 def prepare(
-    client: Any, db: Session, world: World, clock: ManualClock, tmp_path: Path, n: int = 3
+    client: Any,
+    db: Session,
+    world: World,
+    clock: ManualClock,
+    tmp_path: Path,
+    n: int = 3,
+    broken: frozenset[int] = frozenset(),
 ) -> Prepared:
+    """``broken``: indexes of bidders whose tool seals an inconsistent tenderer share (the
+    collective decryption fails; the bidder's own key still opens it: the remedy)."""
     bidders = [
         _party(db, world.ca, 500 + i, f"大厅测试建设有限公司{i:02d}", [Role.BIDDER], f"经办{i}")
         for i in range(n)
@@ -63,12 +72,14 @@ def prepare(
         client.get(f"/api/v1/sections/{sid}/section-keys.json").content
     )
     prices = {}
+    sealed_bids = {}
     for i, party in enumerate(bidders):
         price = f"{12_345_000 + i * 1000}.5{i}"
-        data = _seal(world, party, keys, price, tmp_path / f"hall{i}")
+        data = _seal(world, party, keys, price, tmp_path / f"hall{i}", broken=i in broken)
+        sealed_bids[party.credit_code] = data
         r = client.put(f"/api/v1/sections/{sid}/bid", content=data, headers=party.headers)
         assert r.status_code == 201, r.text
         prices[party.credit_code] = price
     clock.set(dt.datetime.fromisoformat(section["bid_deadline"]) + dt.timedelta(minutes=1))
     world.refresh_crl(db)
-    return Prepared(sid, code, passes, bidders, prices, center)
+    return Prepared(sid, code, passes, bidders, prices, center, sealed_bids)

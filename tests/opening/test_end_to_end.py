@@ -35,6 +35,7 @@ from sunlit.kernel.clock import ManualClock
 from sunlit.kernel.crypto import get_suite, load_public_key_any
 from sunlit.kernel.db import Database
 from sunlit.models import metadata
+from sunlit.opening import service
 from sunlit.opening.record import verify_record_signature
 from sunlit.transparency.models import Checkpoint
 from tests.projects.helpers import World, _party, accepted_tender, build_world, publish
@@ -299,8 +300,27 @@ def test_sealed_bids_to_signed_opening_record(
     assert r.status_code == 200, r.text
     assert verify_record(r.json()).ok
 
-    # e. The signed opening record, confirmed by the tenderer; checkpoints at deadline/opening.
-    r = client.post(f"/api/v1/sections/{sid}/opening/record", headers=world.staff.headers)
+    # e. Bidders confirm (two), object (one, answered on the spot) or stay silent (视为认可).
+    base = f"/api/v1/sections/{sid}/opening"
+    for party in bidders[1:3]:
+        r = client.post(f"{base}/confirm-results", headers=party.headers)
+        assert r.status_code == 200, r.text
+    r = client.post(
+        f"{base}/objections", json={"content": "第4家报价唱读有误"}, headers=bidders[3].headers
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"{base}/objections/{r.json()['id']}/answer",
+        json={"answer": "已复核，唱标无误"},
+        headers=world.agency.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(f"{base}/record", headers=world.staff.headers)
+    assert r.status_code == 409 and r.json()["code"] == "opening.record.confirm_window"
+    clock.advance(service.CONFIRM_WINDOW)
+
+    # f. The signed opening record, confirmed by the tenderer; checkpoints at deadline/opening.
+    r = client.post(f"{base}/record", headers=world.staff.headers)
     assert r.status_code == 200, r.text
     view = r.json()
     assert platform_pub is not None
@@ -308,6 +328,18 @@ def test_sealed_bids_to_signed_opening_record(
         view["record"], base64.b64decode(view["record_signature"]), platform_pub
     )
     assert len(view["record"]["bids"]) == n
+    responses = {c["credit_code"]: c["response"] for c in view["record"]["confirmations"]}
+    assert len(responses) == n
+    assert [responses[p.credit_code] for p in bidders[:4]] == [
+        "deemed",
+        "confirmed",
+        "confirmed",
+        "objected",
+    ]
+    assert sum(1 for r_ in responses.values() if r_ == "deemed") == n - 3
+    (objection,) = view["record"]["objections"]
+    assert objection["credit_code"] == bidders[3].credit_code
+    assert objection["answer"] == "已复核，唱标无误" and objection["answered_at"]
     r = client.post(f"/api/v1/sections/{sid}/opening/confirm", headers=world.tenderer.headers)
     assert r.status_code == 200 and r.json()["status"] == "closed", r.text
     db.rollback()

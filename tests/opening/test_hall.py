@@ -4,6 +4,7 @@ with each role's view and actions, bidder sign-in."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def test_sse_stream_heartbeat_and_event_format() -> None:
 
 def _collect(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(realtime, "publish", lambda t, e: seen.append((t, e)) or 1)
+    monkeypatch.setattr(realtime, "publish", lambda t, e, **kw: seen.append((t, e)) or 1)
     return seen
 
 
@@ -156,6 +157,9 @@ def test_events_after_commit_only_and_hall_flow(
         headers=world.staff.headers,
     )
     assert r.status_code == 200, r.text
+    r = client.post(f"/opening/{p.sid}/record", data=form, headers=world.staff.headers)
+    assert r.status_code == 409 and "确认期至" in r.text  # bidders may still confirm or object
+    clock.advance(service.CONFIRM_WINDOW + dt.timedelta(seconds=1))
     r = client.post(f"/opening/{p.sid}/record", data=form, headers=world.staff.headers)
     assert r.status_code == 303, r.text
     r = client.post(f"/opening/{p.sid}/confirm", data=form, headers=world.tenderer.headers)

@@ -20,6 +20,7 @@ EXPECTED = {
     (S.DECRYPTING, A.ANNOUNCE): S.ANNOUNCED,
     (S.DECRYPTING, A.TERMINATE): S.TERMINATED,
     (S.ANNOUNCED, A.REMEDY): S.ANNOUNCED,
+    (S.ANNOUNCED, A.BIDDER_CONFIRM): S.ANNOUNCED,
     (S.ANNOUNCED, A.SUPERVISOR_VALUE): S.ANNOUNCED,
     (S.ANNOUNCED, A.DRAW): S.ANNOUNCED,
     (S.ANNOUNCED, A.SEAL_RECORD): S.ANNOUNCED,
@@ -56,6 +57,7 @@ MATRIX = {
     "opening.host": {"staff"},
     "opening.decrypt": {"staff", "tenderer", "agency"},
     "opening.remedy": {"bidder"},
+    "opening.bidder_confirm": {"bidder"},
     "opening.supervise": {"supervisor"},
     "opening.confirm": {"tenderer", "agency"},
 }

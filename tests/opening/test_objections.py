@@ -1,19 +1,29 @@
-"""开标异议 (实施条例第44条): a bidder with a bid raises an objection after 唱标, the tenderer
-answers it on the spot, once; the record cannot be confirmed while one is open."""
+"""开标异议 (实施条例第44条): a bidder with a bid raises an objection after 唱标 and within the
+confirmation window, the tenderer answers it on the spot, once; the record cannot be sealed
+while one is open, and the signed record and its exports carry every objection and answer."""
 
 from __future__ import annotations
 
+import base64
+import copy
+import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlit.kernel.audit import AuditEvent
 from sunlit.kernel.authz import Role
 from sunlit.kernel.clock import ManualClock
+from sunlit.kernel.crypto import InvalidSignature
+from sunlit.opening import service
 from sunlit.opening.models import OpeningObjection, OpeningSession
+from sunlit.opening.record import verify_record_signature
+from sunlit.transparency import keys as platform_keys
 from tests.opening.hall_helpers import Prepared, prepare
 from tests.projects.helpers import World, _party, build_world
 
@@ -40,7 +50,7 @@ def _announce(client: Any, world: World, p: Prepared) -> None:
     assert r.json()["status"] == "announced"
 
 
-def _seal(client: Any, db: Session, world: World, p: Prepared) -> None:
+def _draw(client: Any, db: Session, world: World, p: Prepared) -> None:
     sup = _party(db, None, 697, "监督科", [Role.SUPERVISOR], "孙红")
     r = client.post(_api(p.sid, "/supervisor-value"), json={"value": "7"}, headers=sup.headers)
     assert r.status_code == 200, r.text
@@ -49,8 +59,6 @@ def _seal(client: Any, db: Session, world: World, p: Prepared) -> None:
         json={"center_value": p.center.value.hex(), "center_salt": p.center.salt.hex()},
         headers=world.staff.headers,
     )
-    assert r.status_code == 200, r.text
-    r = client.post(_api(p.sid, "/record"), headers=world.staff.headers)
     assert r.status_code == 200, r.text
 
 
@@ -118,14 +126,17 @@ def test_raise_answer_confirm_and_refusals(
     )
     assert r.status_code == 403 and r.json()["code"] == "opening.objection.forbidden"
 
-    # Confirm with open objections: refused, nothing changes.
-    _seal(client, db, world, p)
-    r = client.post(_api(p.sid, "/confirm"), headers=world.tenderer.headers)
+    # Sealing the record with open objections: refused (after the window), nothing changes.
+    _draw(client, db, world, p)
+    clock.advance(service.CONFIRM_WINDOW + dt.timedelta(seconds=1))
+    r = _raise(client, p.sid, bidder, "确认期后的异议")
+    assert r.status_code == 409 and r.json()["code"] == "opening.objection.closed"
+    r = client.post(_api(p.sid, "/record"), headers=world.staff.headers)
     assert r.status_code == 409 and r.json()["code"] == "opening.objection.unanswered"
     assert "2条" in r.json()["detail"]
     db.rollback()
     row = db.scalar(select(OpeningSession).where(OpeningSession.section_id == p.sid))
-    assert row is not None and row.status == "announced" and row.confirmed_at is None
+    assert row is not None and row.status == "announced" and row.record is None
 
     r = client.post(
         _api(p.sid, f"/objections/{oid}/answer"),
@@ -140,7 +151,7 @@ def test_raise_answer_confirm_and_refusals(
         headers=world.agency.headers,
     )
     assert r.status_code == 409 and r.json()["code"] == "opening.objection.answered"
-    r = client.post(_api(p.sid, "/confirm"), headers=world.tenderer.headers)
+    r = client.post(_api(p.sid, "/record"), headers=world.staff.headers)
     assert r.status_code == 409 and "1条" in r.json()["detail"]
     r = client.post(
         _api(p.sid, f"/objections/{other_id}/answer"),
@@ -154,6 +165,40 @@ def test_raise_answer_confirm_and_refusals(
         "opening.objection_raised",
         "opening.objection_raised",
     ]
+
+    # The signed record carries both objections: who, when, text, answer, answered when.
+    r = client.post(_api(p.sid, "/record"), headers=world.staff.headers)
+    assert r.status_code == 200, r.text
+    view = r.json()
+    record, signature = view["record"], base64.b64decode(view["record_signature"])
+    verify_record_signature(record, signature, platform_keys.platform_key().public_key)
+    by_bidder = {o["credit_code"]: o for o in record["objections"]}
+    first = by_bidder[bidder.credit_code]
+    assert first["bidder_name"] == bidder.name and first["raised_by"] == bidder.person
+    assert first["content"] == "唱标价格与投标文件不一致"
+    assert first["answer"] == "经核对，唱标价格与投标文件一致"
+    assert first["answered_by"].endswith(world.tenderer.person)
+    assert first["raised_at"] <= first["answered_at"]
+    assert by_bidder[other.credit_code]["answer"] == "解密过程符合规定"
+    responses = {c["credit_code"]: c["response"] for c in record["confirmations"]}
+    assert responses == {
+        bidder.credit_code: "objected",
+        other.credit_code: "objected",
+        p.bidders[2].credit_code: "deemed",
+    }
+    # Editing an answer after signing breaks the signature.
+    forged = copy.deepcopy(record)
+    forged["objections"][0]["answer"] = "（改写的答复）"
+    with pytest.raises(InvalidSignature):
+        verify_record_signature(forged, signature, platform_keys.platform_key().public_key)
+    # Both exports show them.
+    pdf = client.get(f"/opening/{p.sid}/record.pdf", headers=world.staff.headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = client.get(f"/opening/{p.sid}/record.xlsx", headers=world.staff.headers)
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws is not None
+    cells = {c for row_ in ws.iter_rows(values_only=True) for c in row_ if c}
+    assert {"唱标价格与投标文件不一致", "经核对，唱标价格与投标文件一致", "提出异议"} <= cells
 
     r = client.post(_api(p.sid, "/confirm"), headers=world.tenderer.headers)
     assert r.status_code == 200, r.text

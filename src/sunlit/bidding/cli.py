@@ -356,14 +356,24 @@ def remedy(
     ),
     token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="登录令牌"),
     section: str | None = typer.Option(None, "--section", help="标段 ID（向平台提交时）"),
+    keys_out: Path | None = typer.Option(
+        None, "--keys-out", help="写出补救密钥文件，在开标大厅页面上传（补救）"
+    ),
 ) -> None:
     """投标人用自己的证书私钥解密（解密失败时的补救，电子招标投标办法第三十一条）.
 
     给出 --server/--token/--section 时，在本机恢复两把密钥并提交给开标（补救）；
+    给出 --keys-out 时写出补救密钥文件，供在开标大厅页面上传；
     给出 --out 时在本机解密全部文件。"""
-    if out is None and server is None:
-        console.print("[red]请给出 --out（本机解密）或 --server（向平台提交补救）[/red]")
+    if out is None and server is None and keys_out is None:
+        console.print(
+            "[red]请给出 --out（本机解密）、--keys-out（写出补救密钥文件）"
+            "或 --server（向平台提交补救）[/red]"
+        )
         raise typer.Exit(2)
+    if keys_out is not None and keys_out.exists():
+        console.print(f"[red]文件已存在，不会覆盖：{keys_out}[/red] (bid.output_exists)")
+        raise typer.Exit(1)
     private = _load_private_key(key, KEY_PASSWORD_ENV, "投标人私钥")
     with _open_stream(bid) as handle:
         try:
@@ -378,6 +388,10 @@ def remedy(
         except BidError as exc:
             raise _fail(exc) from None
     _show_summary(summary)
+    if keys_out is not None:
+        keys_out.write_bytes(sealed.remedy_keys_document(keys))
+        keys_out.chmod(0o600)
+        console.print(f"补救密钥文件已写出：{keys_out}（请在开标大厅“解密补救”处上传）")
     if server is not None:
         _submit_remedy(server, token, section, header.bidder_credit_code, keys)
     if out is not None:

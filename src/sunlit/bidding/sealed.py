@@ -1242,6 +1242,40 @@ def remedy_decrypt(stream: ReadableStream, bidder_private_key: PrivateKey) -> Re
     return RecoveredKeys(header, keys["summary"], keys["files"])
 
 
+REMEDY_KEYS_FORMAT: Final = "sunlit-remedy-keys"
+
+
+def remedy_keys_document(keys: RecoveredKeys) -> bytes:
+    """The file ``sunlit bid remedy --keys-out`` writes for the opening hall page: both keys
+    of one bid (hex). It opens that bid: use it only in the opening's remedy window."""
+    doc = {
+        "format": REMEDY_KEYS_FORMAT,
+        "version": 1,
+        "section_code": keys.header.section_code,
+        "bid_id": keys.header.bid_id.hex(),
+        "credit_code": keys.header.bidder_credit_code,
+        "summary_key": keys.summary_key.hex(),
+        "files_key": keys.files_key.hex(),
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def load_remedy_keys(data: bytes) -> dict[str, str]:
+    """Parse a remedy key file; ``ValueError`` when it is not one."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("not a remedy key file (JSON)") from None
+    fields = ("section_code", "credit_code", "summary_key", "files_key")
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != REMEDY_KEYS_FORMAT
+        or not all(isinstance(doc.get(f), str) for f in fields)
+    ):
+        raise ValueError("not a remedy key file")
+    return {f: str(doc[f]) for f in (*fields, "bid_id") if isinstance(doc.get(f), str)}
+
+
 # --- opening ----------------------------------------------------------------------------------
 
 

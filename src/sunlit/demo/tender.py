@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlit.bidding import sealed
+from sunlit.bidding.machine import collect_machine_fingerprint
 from sunlit.bidding.opening_keys import generate_opening_key, generate_passphrase
 from sunlit.bidding.receipts import load_receipt, verify_receipt
 from sunlit.draws import CenterSecret, verify_record
@@ -262,20 +263,42 @@ def publish(client: Any, market: Market, tender: dict[str, Any]) -> None:
     _check(client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers), 200, "发布公告")
 
 
-def seal(party: Party, keys: sealed.SectionKeys, price: str, folder: Path) -> bytes:
-    """What the bidder's tool does: a folder of files and a summary, sealed to the section."""
+def seal(
+    party: Party, keys: sealed.SectionKeys, price: str, folder: Path, faulty: bool = False
+) -> bytes:
+    """What the bidder's tool does: a folder of files and a summary, sealed to the section.
+
+    ``faulty``: a broken tool wraps a wrong summary key to the tenderer, so the collective
+    decryption of this bid fails and only the bidder's own key opens it (the remedy)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "商务标.pdf").write_bytes(f"%PDF {party.name} {price}".encode() * 50)
     (folder / "技术标.pdf").write_bytes(f"%PDF 施工组织设计 {party.name}".encode() * 80)
     assert party.cred is not None
     out = io.BytesIO()
-    sealed.seal_bid(
+    summary = sealed.BidSummary(price=price, duration_days=540, quality="合格")
+    if not faulty:
+        sealed.seal_bid(folder, summary, keys, party.cred.private_key, party.cred.certificate, out)
+        return out.getvalue()
+    suite = get_suite(keys.suite)
+
+    def wrap(pub: Any, key: bytes, info: bytes) -> bytes:
+        if b"wrap/summary/tenderer" in info:
+            return suite.wrap(pub, secrets.token_bytes(len(key)), info)
+        return suite.wrap(pub, key, info)
+
+    sealed._seal(
         folder,
-        sealed.BidSummary(price=price, duration_days=540, quality="合格"),
+        summary,
         keys,
         party.cred.private_key,
         party.cred.certificate,
         out,
+        None,
+        fingerprint=collect_machine_fingerprint(),
+        created_at=dt.datetime.now(dt.UTC),
+        rng=secrets.token_bytes,
+        wrap=wrap,
+        sign=None,
     )
     return out.getvalue()
 
@@ -303,8 +326,10 @@ def prepare_section(
     folder: Path,
     audience: str,
     say: Say = _quiet,
+    faulty: frozenset[int] = frozenset(),
 ) -> Prepared:
-    """Notice, opening keys, draw commitment, sealed bids; the clock just past the deadline."""
+    """Notice, opening keys, draw commitment, sealed bids; the clock just past the deadline.
+    ``faulty``: indexes of bidders whose (broken) tool seals a bid that needs the remedy."""
     say("登记招标项目并受理")
     tender = accepted_tender(client, market, audience)
     section = tender["sections"][0]
@@ -344,7 +369,8 @@ def prepare_section(
     receipts: list[tuple[Party, str]] = []
     for i, party in enumerate(market.bidders):
         price = price_of(i)
-        data = seal(party, keys, price, folder / f"bid{i}")
+        data = seal(party, keys, price, folder / f"bid{i}", faulty=i in faulty)
+        (folder / f"bid{i}.sealed").write_bytes(data)
         body = _check(
             client.put(f"/api/v1/sections/{sid}/bid", content=data, headers=party.headers),
             201,
@@ -422,6 +448,13 @@ def run_opening(
         + "，".join(f"{o['name']} = {o['value']}" for o in draw.get("outputs") or [])
         + f"（验证{'通过' if draw_ok else '失败'}）"
     )
+    for party in market.bidders:
+        _check(
+            client.post(f"/api/v1/sections/{sid}/opening/confirm-results", headers=party.headers),
+            200,
+            f"投标人确认唱标结果（{party.name}）",
+        )
+    say(f"投标人确认唱标结果无误 {len(market.bidders)} 家")
     view = _check(
         client.post(f"/api/v1/sections/{sid}/opening/record", headers=staff.headers),
         200,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -102,6 +104,32 @@ def remedy(section_id: str, body: RemedyIn, db: Db, actor: LoggedIn, blobs: Blob
         db, actor, blobs, section_id, body.opened_bid_id, body.summary_key, body.files_key
     )
     return queries.session_view(db, actor, section_id)
+
+
+@router.post("/confirm-results", summary="投标人确认唱标结果无误（确认期内，一次）")
+def confirm_results(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.confirm_results(db, actor, section_id)
+    return queries.session_view(db, actor, section_id)
+
+
+@router.get(
+    "/draw-record",
+    summary="系数抽取记录（JSON，可用 sunlit draw verify 离线验证）",
+    response_class=JSONResponse,
+)
+def draw_record(section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return draw_record_response(queries.draw_record(db, actor, section_id))
+
+
+def draw_record_response(doc: dict[str, Any]) -> Response:
+    """The stored record as a download, byte for byte what ``sunlit draw verify`` reads."""
+    name = f"draw-record-{doc.get('draw_id', 'opening')}.json"
+    body = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/supervisor-value", summary="监督人录入随机数")

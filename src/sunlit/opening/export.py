@@ -20,7 +20,9 @@ COLUMNS: Final = (
     "工期（日历天）",
     "质量",
     "解密状态",
+    "投标人确认",
 )
+OBJECTION_COLUMNS: Final = ("序号", "异议人", "提出时间", "异议内容", "答复", "答复人", "答复时间")
 
 
 def amount_in_words(price: str | None) -> str:
@@ -43,8 +45,24 @@ def format_amount(price: str | None) -> str:
         return price
 
 
+def _clock(value: str | None) -> str:
+    """``2026-11-23T10:05:12.123+08:00`` → ``2026-11-23 10:05:12`` (as signed, shortened)."""
+    if not value:
+        return ""
+    return value.replace("T", " ")[:19]
+
+
+def response_text(c: dict[str, Any] | None) -> str:
+    if not c:
+        return ""
+    if c.get("response") == "confirmed":
+        return f"确认无误（{c.get('confirmed_by') or ''} {_clock(c.get('confirmed_at'))}）"
+    return str(c.get("response_label") or c.get("response") or "")
+
+
 def rows(doc: dict[str, Any]) -> list[list[str]]:
     out = []
+    by_code = {c["credit_code"]: c for c in doc.get("confirmations") or []}
     for i, b in enumerate(doc.get("bids", []), start=1):
         out.append(
             [
@@ -56,9 +74,25 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
                 "" if b.get("duration_days") is None else str(b["duration_days"]),
                 b.get("quality") or "",
                 b.get("status_label") or b.get("status", ""),
+                response_text(by_code.get(b["credit_code"])),
             ]
         )
     return out
+
+
+def objection_rows(doc: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            str(i),
+            f"{o.get('bidder_name', '')} {o.get('raised_by') or ''}".strip(),
+            _clock(o.get("raised_at")),
+            o.get("content") or "",
+            o.get("answer") or "",
+            o.get("answered_by") or "",
+            _clock(o.get("answered_at")),
+        ]
+        for i, o in enumerate(doc.get("objections") or [], start=1)
+    ]
 
 
 def _heading(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -71,6 +105,7 @@ def _heading(doc: dict[str, Any]) -> list[tuple[str, str]]:
         ("开标时间", str(doc.get("opening_time") or "")),
         ("投标文件数", f"{doc.get('bid_count', 0)}（最少 {doc.get('min_bidders', '')} 家）"),
         ("系数抽取", drawn or "无"),
+        ("投标人确认期至", _clock(doc.get("confirm_until")) or "—"),
         ("记录生成时间", str(doc.get("generated_at") or "")),
         ("平台签名密钥", str(doc.get("platform_key_id") or "")),
     ]
@@ -103,24 +138,48 @@ def record_pdf(doc: dict[str, Any]) -> bytes:
     for label, value in _heading(doc):
         story.append(Paragraph(f"{label}：{value}", body))
     story.append(Spacer(1, 4 * mm))
-    data = [[Paragraph(c, body) for c in COLUMNS]]
-    data += [[Paragraph(c, body) for c in r] for r in rows(doc)]
-    widths = [10 * mm, 52 * mm, 38 * mm, 32 * mm, 62 * mm, 20 * mm, 18 * mm, 38 * mm]
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
+    style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ]
     )
+    data = [[Paragraph(c, body) for c in COLUMNS]]
+    data += [[Paragraph(_escape(c), body) for c in r] for r in rows(doc)]
+    widths = [9 * mm, 44 * mm, 34 * mm, 28 * mm, 50 * mm, 17 * mm, 16 * mm, 32 * mm, 43 * mm]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(style)
     story.append(table)
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph("开标异议及答复", body))
+    objections = objection_rows(doc)
+    if objections:
+        data = [[Paragraph(c, body) for c in OBJECTION_COLUMNS]]
+        data += [[Paragraph(_escape(c), body) for c in r] for r in objections]
+        widths = [9 * mm, 44 * mm, 28 * mm, 70 * mm, 70 * mm, 24 * mm, 28 * mm]
+        table = Table(data, colWidths=widths, repeatRows=1)
+        table.setStyle(style)
+        story.append(table)
+    else:
+        story.append(Paragraph("无", body))
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph("本表由平台依据已签名的开标记录生成。招标人（代理机构）确认：", body))
     pdf.build(story)
     return out.getvalue()
+
+
+def _escape(text: str) -> str:
+    """Paragraph text is mini-HTML: a bidder's ``<`` or ``&`` must print as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _append(ws: Any, values: list[str]) -> None:
+    """Append text cells; text that looks like a formula (``=…``) stays text."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+            cell.data_type = "s"
 
 
 def record_xlsx(doc: dict[str, Any]) -> bytes:
@@ -134,15 +193,27 @@ def record_xlsx(doc: dict[str, Any]) -> bytes:
     ws.append(["开标记录表"])
     ws["A1"].font = Font(bold=True, size=14)
     for label, value in _heading(doc):
-        ws.append([label, value])
+        _append(ws, [label, value])
     ws.append([])
     ws.append(list(COLUMNS))
     header_row = ws.max_row
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
     for r in rows(doc):
-        ws.append(r)
-    for col, width in zip("ABCDEFGH", (6, 36, 22, 18, 40, 14, 10, 30), strict=True):
+        _append(ws, r)
+    ws.append([])
+    ws.append(["开标异议及答复"])
+    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    objections = objection_rows(doc)
+    if objections:
+        ws.append(list(OBJECTION_COLUMNS))
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        for r in objections:
+            _append(ws, r)
+    else:
+        ws.append(["无"])
+    for col, width in zip("ABCDEFGHI", (6, 36, 22, 30, 40, 24, 20, 30, 36), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=header_row):
         for cell in row:

@@ -27,6 +27,8 @@ class OpeningSession(Base):
     tenderer_decrypted_at: Mapped[dt.datetime | None]
     center_decrypted_at: Mapped[dt.datetime | None]
     announced_at: Mapped[dt.datetime | None]
+    # Bidders confirm the announced results or object until then; silence counts as 视为认可.
+    confirm_until: Mapped[dt.datetime | None]
     supervisor_value: Mapped[str | None] = mapped_column(String(200))
     supervisor_name: Mapped[str | None] = mapped_column(String(200))
     supervisor_entered_at: Mapped[dt.datetime | None]
@@ -93,8 +95,29 @@ class OpeningObjection(Base):
     org_id: Mapped[str] = mapped_column(String(32))
     bidder_name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str | None] = mapped_column(String(32))
+    user_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     content: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[dt.datetime]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     answered_at: Mapped[dt.datetime | None]
+
+
+class OpeningConfirmation(Base):
+    """A bidder's 确认无误 of the announced results: at most one per organization and session.
+
+    Bidders without a row when the window closes are 视为认可 (deemed to confirm) unless they
+    raised an objection; the signed opening record says which is which."""
+
+    __tablename__ = "opening_confirmations"
+    __table_args__ = (UniqueConstraint("session_id", "org_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("opening_sessions.id"), index=True)
+    org_id: Mapped[str] = mapped_column(String(32))
+    bidder_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    user_name: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[dt.datetime]

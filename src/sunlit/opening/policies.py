@@ -22,6 +22,8 @@ POLICY = Policy(
         "opening.host": has_role(Role.CENTER_STAFF),
         "opening.decrypt": _holder,
         "opening.remedy": has_role(Role.BIDDER),
+        # 确认无误: a bidder (its bid in this opening is checked by the use case).
+        "opening.bidder_confirm": has_role(Role.BIDDER),
         "opening.supervise": has_role(Role.SUPERVISOR),
         "opening.confirm": _party,
         "opening.view": lambda actor, tender: actor.is_authenticated,

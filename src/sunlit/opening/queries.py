@@ -8,12 +8,59 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
-from .models import OpenedBid, OpeningObjection, OpeningSession, OpeningSignIn
+from .models import (
+    OpenedBid,
+    OpeningConfirmation,
+    OpeningObjection,
+    OpeningSession,
+    OpeningSignIn,
+)
 from .policies import POLICY
+from .record import RESPONSE_LABELS
+
+
+def _responses(db: Session, row: OpeningSession, obs: list[OpenedBid]) -> list[dict[str, Any]]:
+    """Each bidder's answer to the announced results, live: confirmed, objected, or pending
+    (window open) / deemed (window closed: 视为认可). The signed record's list once sealed."""
+    if row.record is not None:
+        return list(row.record.get("confirmations") or [])
+    if row.announced_at is None:
+        return []
+    confirmed = {
+        c.org_id: c
+        for c in db.scalars(
+            select(OpeningConfirmation).where(OpeningConfirmation.session_id == row.id)
+        )
+    }
+    objected = set(
+        db.scalars(select(OpeningObjection.org_id).where(OpeningObjection.session_id == row.id))
+    )
+    closed = row.confirm_until is None or clock.now() > clock.ensure_aware(row.confirm_until)
+    out = []
+    for ob in obs:
+        c = confirmed.get(ob.org_id)
+        if c is not None:
+            response = "confirmed"
+        elif ob.org_id in objected:
+            response = "objected"
+        else:
+            response = "deemed" if closed else "pending"
+        out.append(
+            {
+                "bidder_name": ob.bidder_name,
+                "credit_code": ob.credit_code,
+                "response": response,
+                "response_label": RESPONSE_LABELS.get(response, "待确认"),
+                "confirmed_by": c.user_name if c else None,
+                "confirmed_at": c.confirmed_at.isoformat() if c else None,
+            }
+        )
+    return out
 
 
 def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
@@ -24,9 +71,14 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
     if row is None:
         raise not_found("开标")
     bids: list[dict[str, Any]] = []
+    obs: list[OpenedBid] = []
     if row.status not in ("scheduled",):
-        obs = db.scalars(
-            select(OpenedBid).where(OpenedBid.session_id == row.id).order_by(OpenedBid.credit_code)
+        obs = list(
+            db.scalars(
+                select(OpenedBid)
+                .where(OpenedBid.session_id == row.id)
+                .order_by(OpenedBid.credit_code)
+            )
         )
         announced = row.announced_at is not None
         for ob in obs:
@@ -63,6 +115,14 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "record": row.record,
         "record_signature": row.record_signature,
         "confirmed": row.confirmed_at is not None,
+        "confirm_until": row.confirm_until.isoformat() if row.confirm_until else None,
+        "confirm_open": (
+            row.status == "announced"
+            and row.record is None
+            and row.confirm_until is not None
+            and clock.now() <= clock.ensure_aware(row.confirm_until)
+        ),
+        "confirmations": _responses(db, row, obs),
         "sign_ins": [
             {"bidder_name": si.bidder_name, "user_name": si.user_name, "at": si.signed_in_at}
             for si in db.scalars(
@@ -74,6 +134,8 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "started_at": row.started_at,
         "announced_at": row.announced_at,
         "supervisor_entered": row.supervisor_entered_at is not None,
+        "supervisor_value": row.supervisor_value,
+        "supervisor_name": row.supervisor_name,
         "closed_at": row.closed_at,
         "terminated_reason": row.terminated_reason,
     }
@@ -112,3 +174,12 @@ def objections(db: Session, actor: Actor, section_id: str) -> list[dict[str, Any
         }
         for o in db.scalars(stmt)
     ]
+
+
+def draw_record(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
+    """The coefficient draw record (public to the hall once drawn)."""
+    view = session_view(db, actor, section_id)
+    if not view["draw_record"]:
+        raise not_found("系数抽取记录")
+    record: dict[str, Any] = view["draw_record"]
+    return record

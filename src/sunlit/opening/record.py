@@ -20,19 +20,59 @@ STATUS_LABELS: Final = {
 }
 
 
+RESPONSE_LABELS: Final = {
+    "confirmed": "确认无误",
+    "deemed": "视为认可（确认期内未确认也未提出异议）",
+    "objected": "提出异议",
+}
+
+
 def record_bytes(doc: dict[str, Any]) -> bytes:
     return bytes(rfc8785.dumps(doc))
 
 
+def _t(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def responses(obs: list[Any], confirmations: list[Any], objections: list[Any]) -> list[Any]:
+    """Each bidder's answer to the announced results: confirmed (who, when), objected (and
+    never confirmed), or deemed (silent until the window closed: 视为认可)."""
+    confirmed = {c.org_id: c for c in confirmations}
+    objected = {o.org_id for o in objections}
+    out = []
+    for ob in obs:
+        c = confirmed.get(ob.org_id)
+        response = "confirmed" if c else "objected" if ob.org_id in objected else "deemed"
+        out.append(
+            {
+                "bidder_name": ob.bidder_name,
+                "credit_code": ob.credit_code,
+                "response": response,
+                "response_label": RESPONSE_LABELS[response],
+                "confirmed_by": c.user_name if c else None,
+                "confirmed_at": _t(c.confirmed_at) if c else None,
+            }
+        )
+    return out
+
+
 def build_record(
-    section: Any, row: Any, obs: list[Any], now: dt.datetime, key_id: str
+    section: Any,
+    row: Any,
+    obs: list[Any],
+    now: dt.datetime,
+    key_id: str,
+    *,
+    objections: list[Any],
+    confirmations: list[Any],
 ) -> dict[str, Any]:
-    def t(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
+    t = _t
+    credit = {ob.org_id: ob.credit_code for ob in obs}
 
     return {
         "format": RECORD_FORMAT,
-        "version": 1,
+        "version": 2,
         "section_id": section.id,
         "section_code": section.code,
         "section_name": section.name,
@@ -58,6 +98,21 @@ def build_record(
                 "failure_reason": ob.failure_reason,
             }
             for ob in obs
+        ],
+        "confirm_until": t(row.confirm_until),
+        "confirmations": responses(obs, confirmations, objections),
+        "objections": [
+            {
+                "bidder_name": o.bidder_name,
+                "credit_code": credit.get(o.org_id, ""),
+                "raised_by": o.user_name,
+                "raised_at": t(o.raised_at),
+                "content": o.content,
+                "answer": o.answer,
+                "answered_by": o.answered_by_name,
+                "answered_at": t(o.answered_at),
+            }
+            for o in objections
         ],
         "draw": row.draw_record,
         "generated_at": now.isoformat(),

@@ -54,12 +54,23 @@ from sunlit.projects.models import Section
 from sunlit.transparency import keys as platform_keys
 from sunlit.transparency import service as transparency_service
 
-from .models import OpenedBid, OpeningObjection, OpeningSession, OpeningSignIn
+from .models import (
+    OpenedBid,
+    OpeningConfirmation,
+    OpeningObjection,
+    OpeningSession,
+    OpeningSignIn,
+)
 from .policies import POLICY
 from .record import build_record, sign_record
 from .states import LIFECYCLE, OpeningAction, OpeningStatus
 
 REMEDY_WINDOW: Final = dt.timedelta(minutes=30)
+# Bidders confirm the announced results (确认无误) or object within this window after 唱标;
+# silence until it closes counts as confirmation (视为认可).
+CONFIRM_WINDOW: Final = dt.timedelta(minutes=30)
+# A remedied bid announces its price late: bidders get at least this long to react to it.
+REMEDY_CONFIRM_GRACE: Final = dt.timedelta(minutes=10)
 MIN_BIDDERS: Final = 3
 OBJECTION_MAX: Final = 2000
 
@@ -115,9 +126,10 @@ def _notify(db: Session, row: OpeningSession, kind: str, **extra: Any) -> None:
     """Publish a small public event once the use case has committed (never secrets)."""
     event = {"type": kind, "section": row.section_id, "state": str(row.status), **extra}
     name = topic(row.section_id)
+    bind = db.get_bind()
 
     def send() -> None:
-        realtime.publish(name, event)
+        realtime.publish(name, event, bind=bind)
 
     after_commit(db, send)
 
@@ -395,6 +407,7 @@ def decrypt(
                 _fail(ob, exc, now)
                 failures += 1
         row.announced_at = now
+        row.confirm_until = now + CONFIRM_WINDOW
     audit.record(
         db,
         actor,
@@ -464,6 +477,10 @@ def remedy(
     _store_summary(ob, summary, now)
     ob.status = "remedied"
     ob.files_key = k_files.hex()
+    # The price is announced now: every bidder gets time to confirm or object to it.
+    grace = now + REMEDY_CONFIRM_GRACE
+    if row.confirm_until is None or clock.ensure_aware(row.confirm_until) < grace:
+        row.confirm_until = grace
     audit.record(
         db,
         actor,
@@ -591,8 +608,30 @@ def seal_record(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     _classify(obs, now)
     if section.coefficients and row.draw_record is None:
         raise Conflict("opening.record.no_draw", "请先完成系数抽取")
+    confirmations = _confirmations(db, row)
+    if _confirm_window_open(row, now) and len(confirmations) < len(obs):
+        raise Conflict(
+            "opening.record.confirm_window",
+            "投标人确认期至{time}，期间仍可确认或提出异议；全部投标人确认或确认期结束后方可生成开标记录",
+            time=_confirm_until(row).strftime("%H:%M:%S"),
+        )
+    unanswered = _open_objections(db, row)
+    if unanswered:
+        raise Conflict(
+            "opening.objection.unanswered",
+            "尚有{n}条开标异议未答复，请招标人先当场答复",
+            n=unanswered,
+        )
     key = platform_keys.platform_key()
-    doc = build_record(section, row, obs, now, key.key_id)
+    doc = build_record(
+        section,
+        row,
+        obs,
+        now,
+        key.key_id,
+        objections=_objection_rows(db, row),
+        confirmations=confirmations,
+    )
     row.record = doc
     row.record_signature = base64.b64encode(sign_record(doc, key.private_key)).decode()
     audit.record(
@@ -627,6 +666,94 @@ def confirm(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     _notify(db, row, "confirmed")
     after_commit(db, lambda: _checkpoint(f"开标记录 标段 {section.code}")(db))
     return row
+
+
+# --- bidders' confirmation of the announced results (确认无误 / 视为认可) ---------------------
+
+
+def _confirm_until(row: OpeningSession) -> dt.datetime:
+    assert row.confirm_until is not None
+    return clock.ensure_aware(row.confirm_until)
+
+
+def _confirm_window_open(row: OpeningSession, now: dt.datetime) -> bool:
+    return row.confirm_until is not None and now <= _confirm_until(row)
+
+
+def _confirmations(db: Session, row: OpeningSession) -> list[OpeningConfirmation]:
+    return list(
+        db.scalars(
+            select(OpeningConfirmation)
+            .where(OpeningConfirmation.session_id == row.id)
+            .order_by(OpeningConfirmation.confirmed_at, OpeningConfirmation.id)
+        )
+    )
+
+
+def _objection_rows(db: Session, row: OpeningSession) -> list[OpeningObjection]:
+    return list(
+        db.scalars(
+            select(OpeningObjection)
+            .where(OpeningObjection.session_id == row.id)
+            .order_by(OpeningObjection.raised_at, OpeningObjection.id)
+        )
+    )
+
+
+def _own_bid(db: Session, row: OpeningSession, actor: Actor) -> OpenedBid | None:
+    if actor.org_id is None:
+        return None
+    return db.scalar(
+        select(OpenedBid).where(OpenedBid.session_id == row.id, OpenedBid.org_id == actor.org_id)
+    )
+
+
+@use_case
+def confirm_results(db: Session, actor: Actor, section_id: str) -> OpeningConfirmation:
+    """投标人确认唱标结果无误 (once, within the window after 唱标)."""
+    row, section = _load(db, section_id)
+    _apply(row, OpeningAction.BIDDER_CONFIRM, actor, section)
+    ob = _own_bid(db, row, actor)
+    if ob is None:
+        raise PermissionDenied(
+            "opening.confirmation.no_bid", "本单位未在该标段递交投标文件，无需确认"
+        )
+    if row.record is not None:
+        raise Conflict("opening.confirmation.closed", "开标记录已生成，确认期已结束")
+    now = clock.now()
+    if not _confirm_window_open(row, now):
+        raise Conflict(
+            "opening.confirmation.closed",
+            "确认期已结束，未确认的投标人视为认可唱标结果",
+        )
+    existing = db.scalar(
+        select(OpeningConfirmation).where(
+            OpeningConfirmation.session_id == row.id, OpeningConfirmation.org_id == ob.org_id
+        )
+    )
+    if existing is not None:
+        raise Conflict("opening.confirmation.done", "本单位已确认唱标结果")
+    confirmation = OpeningConfirmation(
+        id=new_id(),
+        session_id=row.id,
+        org_id=ob.org_id,
+        bidder_name=ob.bidder_name,
+        credit_code=ob.credit_code,
+        user_id=actor.user_id,
+        user_name=actor.name,
+        confirmed_at=now,
+    )
+    db.add(confirmation)
+    audit.record(
+        db,
+        actor,
+        "opening.bidder_confirmed",
+        "opening_session",
+        row.id,
+        {"bidder": ob.credit_code},
+    )
+    _notify(db, row, "bidder_confirmed")
+    return confirmation
 
 
 # --- bidders' sign-in (签到) ------------------------------------------------------------------
@@ -691,11 +818,22 @@ def _text(value: str, code: str, field: str, empty: str, too_long: str) -> str:
     return text
 
 
-def _objections_open(row: OpeningSession) -> None:
+def _objections_open(db: Session, row: OpeningSession, ob: OpenedBid) -> None:
+    if row.status == OpeningStatus.CLOSED or row.confirmed_at is not None:
+        raise Conflict("opening.objection.closed", "开标记录已确认，不能再提出开标异议")
     if row.status != OpeningStatus.ANNOUNCED or row.announced_at is None:
         raise Conflict("opening.objection.not_announced", "唱标后方可提出开标异议")
-    if row.confirmed_at is not None:
-        raise Conflict("opening.objection.closed", "开标记录已确认，不能再提出开标异议")
+    if row.record is not None or not _confirm_window_open(row, clock.now()):
+        raise Conflict(
+            "opening.objection.closed", "确认期已结束，不能再提出开标异议（开标记录以此为准）"
+        )
+    confirmed = db.scalar(
+        select(OpeningConfirmation.id).where(
+            OpeningConfirmation.session_id == row.id, OpeningConfirmation.org_id == ob.org_id
+        )
+    )
+    if confirmed is not None:
+        raise Conflict("opening.objection.confirmed", "本单位已确认唱标结果无误，不能再提出异议")
 
 
 @use_case
@@ -703,14 +841,12 @@ def raise_objection(db: Session, actor: Actor, section_id: str, content: str) ->
     """投标人对开标有异议的，应当在开标现场提出 (a bidder with a bid in this section)."""
     row, section = _load(db, section_id)
     POLICY.require(actor, "opening.objection.raise", section.tender_project)
-    ob = db.scalar(
-        select(OpenedBid).where(OpenedBid.session_id == row.id, OpenedBid.org_id == actor.org_id)
-    )
+    ob = _own_bid(db, row, actor)
     if ob is None:
         raise PermissionDenied(
             "opening.objection.no_bid", "本单位未在该标段递交投标文件，不能提出异议"
         )
-    _objections_open(row)
+    _objections_open(db, row, ob)
     text = _text(
         content,
         "opening.objection.content",
@@ -725,6 +861,7 @@ def raise_objection(db: Session, actor: Actor, section_id: str, content: str) ->
         org_id=ob.org_id,
         bidder_name=ob.bidder_name,
         user_id=actor.user_id,
+        user_name=actor.name,
         content=text,
         raised_at=clock.now(),
     )
@@ -756,8 +893,8 @@ def answer_objection(
         )
     if objection.answered_at is not None:
         raise Conflict("opening.objection.answered", "该异议已答复")
-    if row.status != OpeningStatus.ANNOUNCED or row.confirmed_at is not None:
-        raise Conflict("opening.objection.closed", "开标已结束，不能答复异议")
+    if row.status != OpeningStatus.ANNOUNCED or row.record is not None:
+        raise Conflict("opening.objection.closed", "开标记录已生成，不能再答复异议")
     text = _text(
         answer,
         "opening.objection.reply",
@@ -767,6 +904,7 @@ def answer_objection(
     )
     objection.answer = text
     objection.answered_by = actor.user_id
+    objection.answered_by_name = f"{actor.org_name} {actor.name}".strip()
     objection.answered_at = clock.now()
     audit.record(
         db,

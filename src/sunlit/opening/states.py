@@ -22,6 +22,7 @@ class OpeningAction(StrEnum):
     DECRYPT = "decrypt"  # one holder's collective decryption (stays until both are done)
     ANNOUNCE = "announce"  # both shares in: 唱标
     REMEDY = "remedy"
+    BIDDER_CONFIRM = "bidder_confirm"  # a bidder's 确认无误 of the announced results
     SUPERVISOR_VALUE = "supervisor_value"
     DRAW = "draw"
     SEAL_RECORD = "seal_record"
@@ -30,12 +31,13 @@ class OpeningAction(StrEnum):
 
 
 S, A = OpeningStatus, OpeningAction
-HOST, HOLDER, BIDDER, SUPERVISE, PARTY = (
+HOST, HOLDER, BIDDER, SUPERVISE, PARTY, BIDDER_CONFIRM = (
     "opening.host",
     "opening.decrypt",
     "opening.remedy",
     "opening.supervise",
     "opening.confirm",
+    "opening.bidder_confirm",
 )
 
 LIFECYCLE: StateMachine[OpeningStatus, OpeningAction] = StateMachine(
@@ -50,6 +52,7 @@ LIFECYCLE: StateMachine[OpeningStatus, OpeningAction] = StateMachine(
         Transition(S.DECRYPTING, A.ANNOUNCE, S.ANNOUNCED, HOLDER),
         Transition(S.DECRYPTING, A.TERMINATE, S.TERMINATED, HOST),
         Transition(S.ANNOUNCED, A.REMEDY, S.ANNOUNCED, BIDDER),
+        Transition(S.ANNOUNCED, A.BIDDER_CONFIRM, S.ANNOUNCED, BIDDER_CONFIRM),
         Transition(S.ANNOUNCED, A.SUPERVISOR_VALUE, S.ANNOUNCED, SUPERVISE),
         Transition(S.ANNOUNCED, A.DRAW, S.ANNOUNCED, HOST),
         Transition(S.ANNOUNCED, A.SEAL_RECORD, S.ANNOUNCED, HOST),
@@ -68,6 +71,7 @@ LIFECYCLE: StateMachine[OpeningStatus, OpeningAction] = StateMachine(
         A.DECRYPT: "解密",
         A.ANNOUNCE: "唱标",
         A.REMEDY: "解密补救",
+        A.BIDDER_CONFIRM: "投标人确认唱标结果",
         A.SUPERVISOR_VALUE: "录入监督随机数",
         A.DRAW: "抽取系数",
         A.SEAL_RECORD: "生成开标记录",

@@ -4,21 +4,24 @@ via Server-Sent Events on ``/opening/{section_id}/events``; opening record downl
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from sunlit.kernel import realtime
+from sunlit.bidding.sealed import load_remedy_keys
+from sunlit.kernel import clock, realtime
 from sunlit.kernel.authz import Actor, Role
-from sunlit.kernel.errors import Conflict, DomainError
+from sunlit.kernel.errors import Conflict, DomainError, InvalidInput
 from sunlit.kernel.web import add_template_dir, get_db, render, require_actor
 from sunlit.projects import queries as project_queries
 
 from . import export, queries, service
-from .api import Blobs
+from .api import Blobs, draw_record_response
 from .record import STATUS_LABELS
 from .states import LIFECYCLE, OpeningStatus
 
@@ -39,7 +42,11 @@ DONE = {
     "confirm": "开标记录已确认",
     "objection": "异议已提出，请等待招标人当场答复",
     "answer": "异议已答复",
+    "confirm-results": "已确认唱标结果无误",
+    "draw": "系数抽取完成",
+    "remedy": "解密补救成功，报价已公布",
 }
+REMEDY_FILE_MAX = 64 * 1024
 
 
 def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
@@ -55,6 +62,19 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
     own = [b for b in view["bids"] if b["own"]] if view else []
     signed = {s["bidder_name"] for s in view["sign_ins"]} if view else set()
     running = status in ("started", "decrypting", "announced")
+    now = clock.now()
+    remedy = [
+        b
+        for b in own
+        if b["status"] == "failed"
+        and b["remedy_until"]
+        and now <= clock.ensure_aware(dt.datetime.fromisoformat(b["remedy_until"]))
+    ]
+    confirmed_orgs = {
+        c["credit_code"]
+        for c in (view["confirmations"] if view else [])
+        if c["response"] == "confirmed"
+    }
     for b in view["bids"] if view else []:
         b["amount"] = export.format_amount(b["price"])
         b["words"] = export.amount_in_words(b["price"])
@@ -71,8 +91,32 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "can_sign_in": bool(own) and running and own[0]["bidder_name"] not in signed,
         "awaiting_decision": bool(view and view["insufficient"] and view["decision"] != "continue"),
         "objections": queries.objections(db, actor, section_id) if view else [],
-        "can_object": bool(own) and status == "announced" and not (view and view["confirmed"]),
-        "can_answer": party and status == "announced" and not (view and view["confirmed"]),
+        "can_object": bool(own and view and view["confirm_open"])
+        and own[0]["credit_code"] not in confirmed_orgs,
+        "can_answer": party and status == "announced" and not (view and view["record"]),
+        "can_confirm_results": bool(
+            own and view and view["confirm_open"] and own[0]["credit_code"] not in confirmed_orgs
+        ),
+        "remedy_bid": remedy[0] if remedy else None,
+        "can_draw": bool(
+            staff
+            and status == "announced"
+            and view
+            and view["supervisor_entered"]
+            and not view["draw_record"]
+            and section.coefficients
+        ),
+        "needs_draw": bool(section.coefficients),
+        "can_seal": bool(
+            staff
+            and status == "announced"
+            and view
+            and not view["record"]
+            and not (
+                view["confirm_open"]
+                and any(c["response"] != "confirmed" for c in view["confirmations"])
+            )
+        ),
     }
 
 
@@ -95,7 +139,11 @@ async def events(request: Request, section_id: str, actor: LoggedIn) -> Streamin
     with database.session_scope() as db:
         queries.section_of(db, actor, section_id)  # 404 unless the actor may look
     return StreamingResponse(
-        realtime.sse_stream(service.topic(section_id), request.is_disconnected),
+        realtime.sse_stream(
+            service.topic(section_id),
+            request.is_disconnected,
+            target=realtime.hub_for(database.engine),
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -129,6 +177,12 @@ def record_xlsx(section_id: str, db: Db, actor: LoggedIn) -> Response:
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/opening/{section_id}/draw.json")
+def draw_json(section_id: str, db: Db, actor: LoggedIn) -> Response:
+    """The draw record as stored: ``sunlit draw verify draw.json`` recomputes it offline."""
+    return draw_record_response(queries.draw_record(db, actor, section_id))
 
 
 def _act(
@@ -267,3 +321,79 @@ def answer_objection(
         "answer",
         lambda: service.answer_objection(db, actor, section_id, objection_id, answer),
     )
+
+
+@router.post("/opening/{section_id}/confirm-results")
+def confirm_results(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "confirm-results",
+        lambda: service.confirm_results(db, actor, section_id),
+    )
+
+
+@router.post("/opening/{section_id}/draw")
+def draw(
+    request: Request,
+    section_id: str,
+    db: Db,
+    actor: LoggedIn,
+    center_value: Annotated[str, Form()] = "",
+    center_salt: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        db,
+        actor,
+        section_id,
+        "draw",
+        lambda: service.draw_coefficients(db, actor, section_id, center_value, center_salt),
+    )
+
+
+@router.post("/opening/{section_id}/remedy")
+async def remedy(
+    request: Request,
+    section_id: str,
+    db: Db,
+    actor: LoggedIn,
+    blobs: Blobs,
+    keys_file: Annotated[UploadFile, File()],
+) -> Response:
+    """解密补救 from the page: the file ``sunlit bid remedy --keys-out`` wrote."""
+    data = await keys_file.read(REMEDY_FILE_MAX + 1)
+
+    def submit() -> None:
+        try:
+            if len(data) > REMEDY_FILE_MAX:
+                raise ValueError("too large")
+            keys = load_remedy_keys(data)
+        except ValueError:
+            raise InvalidInput(
+                "opening.remedy.file",
+                "不是有效的补救密钥文件，请上传 sunlit bid remedy --keys-out 生成的文件",
+                field="keys_file",
+            ) from None
+        view = queries.session_view(db, actor, section_id)
+        mine = [b for b in view["bids"] if b["own"]]
+        if not mine or mine[0]["credit_code"] != keys["credit_code"]:
+            raise InvalidInput(
+                "opening.remedy.other_bidder",
+                "该补救密钥文件不属于本单位的投标文件",
+                field="keys_file",
+            )
+        if keys["section_code"] != view["section_code"]:
+            raise InvalidInput(
+                "opening.remedy.other_section",
+                "该补救密钥文件属于其他标段（{code}）",
+                field="keys_file",
+                code=keys["section_code"],
+            )
+        service.remedy(
+            db, actor, blobs, section_id, mine[0]["id"], keys["summary_key"], keys["files_key"]
+        )
+
+    return await run_in_threadpool(_act, request, db, actor, section_id, "remedy", submit)
