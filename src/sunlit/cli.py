@@ -54,6 +54,7 @@ def serve(
 
 
 def _register_domains() -> None:
+    from sunlit.award import cli as award_cli
     from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
     from sunlit.draws import cli as draws_cli
@@ -70,6 +71,7 @@ def _register_domains() -> None:
     notices_cli.register(app)
     draws_cli.register(app)
     bidding_cli.register(app)
+    award_cli.register(app)
     demo_cli.register(app)
 
 

@@ -55,7 +55,6 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "can_object": (not party and v["status"] == "publicizing" and bool(v["publicity"]["open"])),
         "reasons": rules.PASS_OVER_REASONS,
         "other_reason": None if v["rule_bound"] else rules.OTHER_REASON,
-        "now": clock.now(),
     }
 
 
