@@ -52,6 +52,10 @@ def world(db: Session, tmp_path: Path) -> World:
     return build_world(db, tmp_path, bidders=0)
 
 
+def bidder_of(p: Any, i: int) -> Any:
+    return p.bidders[i]
+
+
 def snapshot(db: Session) -> tuple[Any, ...]:
     db.rollback()
     statuses = tuple(db.scalars(select(AwardProcess.status).order_by(AwardProcess.id)))
@@ -97,7 +101,7 @@ def test_award_from_report_to_contract(
     r = client.post(
         award(sid, "/open"),
         json={"report_id": "r1", "candidates": ranked},
-        headers=world.tenderer.headers,
+        headers=bidder_of(p, 0).headers,
     )
     refused(r, 403, "award.forbidden")
     assert snapshot(db) == before

@@ -74,7 +74,7 @@ ACTORS = {
     "public": Actor(roles=frozenset({Role.PUBLIC})),
 }
 MATRIX = {
-    "award.open": {"staff"},
+    "award.open": {"tenderer", "agency", "staff"},
     "award.manage": {"tenderer", "agency"},
     "award.object": {"bidder"},
     "award.view_all": {"tenderer", "agency", "staff", "supervisor"},

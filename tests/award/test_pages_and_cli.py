@@ -47,6 +47,11 @@ def test_award_pages_and_offline_verification(
 ) -> None:
     p = closed_opening(client, db, world, clock, tmp_path, n=3)
     sid = p.sid
+    hall = client.get(f"/opening/{sid}", headers=world.agency.headers).text
+    assert f'href="/award/{sid}"' in hall
+    waiting = client.get(f"/award/{sid}", headers=world.agency.headers)
+    assert waiting.status_code == 200 and "尚未收到评标报告" in waiting.text
+    assert client.get(f"/award/{sid}", headers=p.bidders[0].headers).status_code == 404
     view = open_award(client, world, p, [0, 1, 2])
     first, second = view["candidates"][0], view["candidates"][1]
     by_code = {b.credit_code: b for b in p.bidders}

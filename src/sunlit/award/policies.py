@@ -17,9 +17,9 @@ staff_or_supervisor = has_role(Role.CENTER_STAFF, Role.SUPERVISOR)
 POLICY = Policy(
     "award",
     {
-        # The signed evaluation report hands the candidates over: the platform (system actor)
-        # when the evaluation domain closes, or center staff on its behalf.
-        "award.open": has_role(Role.CENTER_STAFF),
+        # 收到评标报告: the tenderer (or its agency) receives the signed report, center staff
+        # may register it on the platform's behalf (the system actor always may).
+        "award.open": any_of(party, has_role(Role.CENTER_STAFF)),
         # 招标人 (or its agency) publishes, answers objections, decides, notifies, contracts.
         "award.manage": party,
         # 投标人 who took part (checked by the use case) raise objections during publicity.

@@ -111,6 +111,16 @@ def _row(db: Session, actor: Actor, section_id: str) -> tuple[AwardProcess, Any,
     return row, section, full
 
 
+def awaiting_report(db: Session, actor: Actor, section_id: str) -> Any:
+    """The section, when the actor may follow its award but no report has arrived yet."""
+    section = project_queries.section_by_id(db, section_id)
+    if section is None or not POLICY.allows(actor, "award.view_all", section.tender_project):
+        return None
+    if db.scalar(select(AwardProcess.id).where(AwardProcess.section_id == section.id)):
+        return None
+    return section
+
+
 def section_of(db: Session, actor: Actor, section_id: str) -> Any:
     return _row(db, actor, section_id)[1]
 

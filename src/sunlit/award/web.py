@@ -60,6 +60,9 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
 
 @router.get("/award/{section_id}", response_class=HTMLResponse)
 def page(request: Request, section_id: str, db: Db, actor: LoggedIn) -> HTMLResponse:
+    waiting = queries.awaiting_report(db, actor, section_id)
+    if waiting is not None:
+        return render(request, "award/waiting.html", {"section": waiting})
     ctx = _context(db, actor, section_id)
     ctx["flash"] = DONE.get(request.query_params.get("done", ""), "")
     return render(request, "award/process.html", ctx)
