@@ -407,6 +407,26 @@ def test_award_from_report_to_contract(
     page = client.get(f"/notices/{view['contract']['publicity_notice_id']}")
     assert page.status_code == 200 and "合同公示" in page.text and "SGHT-2026-008" in page.text
 
+    # The data spec's tables, structured.
+    spec = client.get(award(sid, "/data-spec"), headers=world.supervisor.headers).json()
+    assert [r["WIN_CANDIDATE_ORDER"] for r in spec["510"]] == [1, 2, 3]
+    assert spec["510"][1]["WIN_CANDIDATE_CODE"] == second["credit_code"]
+    (pub,) = spec["511"]
+    assert pub["FIRST_BIDDER_CODE"] == first["credit_code"] and pub["THIRD_BIDDER_NAME"]
+    assert (
+        len(pub["PUBLICITY_START_TIME"]) == 14
+        and pub["PUBLICITY_END_TIME"] > pub["PUBLICITY_START_TIME"]
+    )
+    (res,) = spec["513"]
+    assert res["WIN_BIDDER_CODE"] == second["credit_code"] and res["BID_AMOUNT"] == second["price"]
+    (win,) = spec["9018"]
+    assert win["WIN_NOTICE_CODE"] == doc["number"] and win["BID_AMOUNT"] == doc["amount_value"]
+    (ctr,) = spec["512"]
+    assert ctr["CONTRACT_CODE"] == "SGHT-2026-008" and ctr["CONTRACT_PRICE"] == second["price"]
+    (obj,) = spec["9019"]
+    assert obj["TYPE"] == "3" and obj["CREATOR_CODE"] == second["credit_code"]
+    assert client.get(award(sid, "/data-spec"), headers=bidder_first.headers).status_code == 404
+
     # Supervisors see the flags: award to the second-ranked, objection answered late.
     rows = client.get("/api/v1/awards", headers=world.supervisor.headers).json()
     (row,) = [x for x in rows if x["section_id"] == sid]

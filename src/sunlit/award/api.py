@@ -196,6 +196,11 @@ def evidence(section_id: str, candidate_id: str, db: Db, actor: LoggedIn) -> Res
     )
 
 
+@router.get(BASE + "/data-spec", summary="数据规范记录（510/511/513/9018/512/9019）")
+def data_spec(section_id: str, db: Db, actor: LoggedIn) -> dict[str, list[View]]:
+    return queries.data_spec(db, actor, section_id)
+
+
 @router.get("/api/v1/award-letters/{letter_id}", summary="通知书（已签名的结构化数据）")
 def letter(letter_id: str, db: Db, actor: LoggedIn) -> View:
     return queries.letter_bundle(queries.letter(db, actor, letter_id))

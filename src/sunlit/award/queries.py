@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import not_found
+from sunlit.notices import queries as notice_queries
 from sunlit.opening import queries as opening_queries
 from sunlit.projects import queries as project_queries
 
-from . import letters, rules
+from . import dataspec, letters, rules
 from .models import (
     AwardCandidate,
     AwardContract,
@@ -300,6 +301,34 @@ def evidence(db: Session, actor: Actor, section_id: str, candidate_id: str) -> A
     if po is None or not full:
         raise not_found("证明材料")
     return po
+
+
+def data_spec(db: Session, actor: Actor, section_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The award's records under the data spec's table numbers and field names."""
+    row, section, full = _row(db, actor, section_id)
+    if not full:
+        raise not_found("定标")
+
+    def notice(notice_id: str | None) -> Any:
+        return notice_queries.get_notice(db, actor, notice_id) if notice_id else None
+
+    return dataspec.records(
+        tender=section.tender_project,
+        section=section,
+        process=row,
+        candidates=list(row.candidates),
+        publicity=notice(row.publicity_notice_id),
+        result=notice(row.result_notice_id),
+        letters=list(db.scalars(select(AwardLetter).where(AwardLetter.process_id == row.id))),
+        contract=db.scalar(select(AwardContract).where(AwardContract.process_id == row.id)),
+        objections=list(
+            db.scalars(
+                select(AwardObjection)
+                .where(AwardObjection.process_id == row.id)
+                .order_by(AwardObjection.raised_at, AwardObjection.id)
+            )
+        ),
+    )
 
 
 # --- monitoring (staff and supervisors) -------------------------------------------------------
