@@ -407,6 +407,15 @@ def test_award_from_report_to_contract(
     page = client.get(f"/notices/{view['contract']['publicity_notice_id']}")
     assert page.status_code == 200 and "合同公示" in page.text and "SGHT-2026-008" in page.text
 
+    # The award notices travel with the others: change feed and Atom feed (once settled).
+    clock.advance(dt.timedelta(seconds=11))
+    feed = client.get("/api/v1/feed/notices", params={"limit": 100}).json()
+    kinds = [n["kind"] for n in feed["items"]]
+    assert kinds.count("candidate_publicity") == kinds.count("award_result") == 1
+    assert kinds.count("contract_publicity") == 1
+    atom = client.get("/feeds/notices.atom").text
+    assert "中标结果公告" in atom and "合同公示" in atom
+
     # The data spec's tables, structured.
     spec = client.get(award(sid, "/data-spec"), headers=world.supervisor.headers).json()
     assert [r["WIN_CANDIDATE_ORDER"] for r in spec["510"]] == [1, 2, 3]
