@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlit import __version__
+from sunlit.award import api as award_api
+from sunlit.award import web as award_web
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
 from sunlit.deposits import api as deposits_api
@@ -161,6 +163,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(opening_web.router)
     app.include_router(deposits_api.router)
     app.include_router(deposits_web.router)
+    app.include_router(award_api.router)
+    app.include_router(award_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -54,6 +54,7 @@ def serve(
 
 
 def _register_domains() -> None:
+    from sunlit.award import cli as award_cli
     from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
     from sunlit.deposits import cli as deposits_cli
@@ -72,6 +73,7 @@ def _register_domains() -> None:
     draws_cli.register(app)
     bidding_cli.register(app)
     deposits_cli.register(app)
+    award_cli.register(app)
     demo_cli.register(app)
 
 

@@ -1,5 +1,6 @@
 """Every table of every domain, for Alembic and for schema checks."""
 
+from sunlit.award import models as award_models
 from sunlit.bidding import models as bidding_models
 from sunlit.deposits import models as deposits_models
 from sunlit.identity import models as identity_models
@@ -15,6 +16,7 @@ metadata = Base.metadata
 
 __all__ = [
     "audit",
+    "award_models",
     "bidding_models",
     "deposits_models",
     "identity_models",

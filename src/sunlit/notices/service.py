@@ -38,6 +38,7 @@ from sunlit.notices.models import Document, Download, Notice, NoticeInvitee, Not
 from sunlit.notices.policies import POLICY
 from sunlit.notices.schemas import ClarificationIn, NoticeIn, TerminationIn
 from sunlit.notices.states import (
+    AWARD_KINDS,
     KIND_LABELS,
     NOTICE_LIFECYCLE,
     ORIGINAL_KINDS,
@@ -912,3 +913,52 @@ def download_document(
         reveal_after=deadline + DOWNLOAD_REVEAL_DELAY,
     )
     return doc
+
+
+# --- award notices (a step of the award domain's use cases; no audit event of its own) -----
+
+
+def publish_award_notice(
+    db: Session,
+    actor: Actor,
+    tender: TenderProject,
+    sections: list[Section],
+    kind: NoticeKind,
+    title: str,
+    content: str,
+) -> Notice:
+    """Publish a 中标候选人公示, 中标结果公告 or 合同公示 on the portal at once.
+
+    The award domain decides when and what; the notice joins the public listing, the Atom
+    feed and the change feed like every other notice. Run inside the caller's use case, which
+    records the audit event.
+    """
+    if kind not in AWARD_KINDS:
+        raise ValueError(f"not an award notice kind: {kind}")
+    parent = db.scalar(
+        select(Notice)
+        .join(NoticeSection, NoticeSection.notice_id == Notice.id)
+        .where(
+            NoticeSection.section_id.in_([s.id for s in sections]),
+            Notice.kind.in_([k.value for k in ORIGINAL_KINDS]),
+            Notice.status == NoticeStatus.PUBLISHED,
+        )
+        .order_by(Notice.published_at)
+        .limit(1)
+    )
+    notice = _new_notice(
+        db,
+        actor,
+        tender,
+        kind,
+        title,
+        content,
+        sections,
+        # Public even after an invitation: 依法必须招标 results are published to everyone.
+        public=True,
+        status=NoticeStatus.PUBLISHED,
+        parent=parent,
+    )
+    notice.deadline = None
+    db.flush()
+    return notice

@@ -52,6 +52,10 @@ class NoticeKind(StrEnum):
     SINGLE_SOURCE = "single_source"
     CLARIFICATION = "clarification"
     TERMINATION = "termination"
+    # Award notices, published by the award domain through :func:`service.publish_award_notice`.
+    CANDIDATES = "candidate_publicity"
+    RESULT = "award_result"
+    CONTRACT = "contract_publicity"
 
 
 KIND_LABELS = {
@@ -61,7 +65,11 @@ KIND_LABELS = {
     NoticeKind.SINGLE_SOURCE: "单一来源采购公示",
     NoticeKind.CLARIFICATION: "澄清/修改公告",
     NoticeKind.TERMINATION: "终止公告",
+    NoticeKind.CANDIDATES: "中标候选人公示",
+    NoticeKind.RESULT: "中标结果公告",
+    NoticeKind.CONTRACT: "合同公示",
 }
+AWARD_KINDS = frozenset({NoticeKind.CANDIDATES, NoticeKind.RESULT, NoticeKind.CONTRACT})
 ORIGINAL_KINDS = frozenset(
     {NoticeKind.TENDER, NoticeKind.INVITATION, NoticeKind.PROCUREMENT, NoticeKind.SINGLE_SOURCE}
 )

@@ -3,6 +3,7 @@ results are visible to every logged-in participant (they are read aloud in a pub
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -183,3 +184,37 @@ def draw_record(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         raise not_found("系数抽取记录")
     record: dict[str, Any] = view["draw_record"]
     return record
+
+
+@dataclass(frozen=True)
+class OpenedBidder:
+    org_id: str
+    credit_code: str
+    bidder_name: str
+    status: str
+    price: str | None
+    duration_days: int | None
+    quality: str | None
+
+
+def opened_bidders(db: Session, section_id: str) -> tuple[str, list[OpenedBidder]] | None:
+    """For later stages (evaluation, award): the opening's status and every bidder in it, or
+    None when the section has no opening. Not actor-scoped: callers scope their own output."""
+    row = db.scalar(select(OpeningSession).where(OpeningSession.section_id == section_id))
+    if row is None:
+        return None
+    obs = db.scalars(
+        select(OpenedBid).where(OpenedBid.session_id == row.id).order_by(OpenedBid.credit_code)
+    )
+    return row.status, [
+        OpenedBidder(
+            ob.org_id,
+            ob.credit_code,
+            ob.bidder_name,
+            ob.status,
+            ob.price,
+            ob.duration_days,
+            ob.quality,
+        )
+        for ob in obs
+    ]

@@ -1,0 +1,85 @@
+"""A section whose opening is over (record confirmed), ready for the award, via the real API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sunlit.kernel.authz import Role
+from sunlit.kernel.clock import ManualClock
+from tests.opening.hall_helpers import Prepared, prepare
+from tests.projects.helpers import World, _party
+
+
+def opening(sid: str, tail: str = "") -> str:
+    return f"/api/v1/sections/{sid}/opening{tail}"
+
+
+def award(sid: str, tail: str = "") -> str:
+    return f"/api/v1/sections/{sid}/award{tail}"
+
+
+def closed_opening(
+    client: Any, db: Session, world: World, clock: ManualClock, tmp_path: Path, n: int = 4
+) -> Prepared:
+    """Bids sealed and uploaded, both decryptions, 唱标, the draw, the confirmed record."""
+    p = prepare(client, db, world, clock, tmp_path, n=n)
+    r = client.post(opening(p.sid, "/start"), headers=world.staff.headers)
+    assert r.status_code == 200, r.text
+    for role, party in (("tenderer", world.agency), ("center", world.staff)):
+        r = client.post(
+            opening(p.sid, "/decrypt"),
+            json={"role": role, "passphrase": p.passes[role]},
+            headers=party.headers,
+        )
+        assert r.status_code == 200, r.text
+    sup = _party(db, None, 797, "监督科", [Role.SUPERVISOR], "孙红")
+    r = client.post(opening(p.sid, "/supervisor-value"), json={"value": "7"}, headers=sup.headers)
+    assert r.status_code == 200, r.text
+    r = client.post(
+        opening(p.sid, "/draw"),
+        json={"center_value": p.center.value.hex(), "center_salt": p.center.salt.hex()},
+        headers=world.staff.headers,
+    )
+    assert r.status_code == 200, r.text
+    for path, party in (("/record", world.staff), ("/confirm", world.tenderer)):
+        r = client.post(opening(p.sid, path), headers=party.headers)
+        assert r.status_code == 200, r.text
+    return p
+
+
+def ranked_from_opening(
+    client: Any, world: World, p: Prepared, order: list[int]
+) -> list[dict[str, Any]]:
+    """Candidates as an evaluation report would rank them: ``order`` indexes the opened bids
+    (sorted by credit code) from first to last; prices and durations are the 唱标 values."""
+    view = client.get(opening(p.sid), headers=world.staff.headers).json()
+    bids = view["bids"]
+    return [
+        {
+            "rank": rank,
+            "credit_code": bids[i]["credit_code"],
+            "price": bids[i]["price"],
+            "score": f"{95 - rank * 2.5:.2f}",
+            "duration_days": bids[i]["duration_days"],
+            "quality": bids[i]["quality"],
+        }
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
+def open_award(client: Any, world: World, p: Prepared, order: list[int]) -> dict[str, Any]:
+    r = client.post(
+        award(p.sid, "/open"),
+        json={
+            "report_id": "report-0001",
+            "report_digest": "sm3:" + "ab" * 32,
+            "candidates": ranked_from_opening(client, world, p, order),
+        },
+        headers=world.staff.headers,
+    )
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
