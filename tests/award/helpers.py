@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ def closed_opening(
         headers=world.staff.headers,
     )
     assert r.status_code == 200, r.text
+    # Bidders' confirmation window (ADR 0011): silence until it closes counts as 视为认可.
+    view = client.get(opening(p.sid), headers=world.staff.headers).json()
+    clock.set(dt.datetime.fromisoformat(view["confirm_until"]) + dt.timedelta(seconds=1))
     for path, party in (("/record", world.staff), ("/confirm", world.tenderer)):
         r = client.post(opening(p.sid, path), headers=party.headers)
         assert r.status_code == 200, r.text
