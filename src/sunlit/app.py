@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from sunlit import __version__
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
+from sunlit.evaluation import api as evaluation_api
+from sunlit.evaluation import web as evaluation_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(bidding_api.router)
     app.include_router(opening_api.router)
     app.include_router(opening_web.router)
+    app.include_router(evaluation_api.router)
+    app.include_router(evaluation_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
