@@ -204,7 +204,7 @@ def submit(section_id: str, db: Db, actor: LoggedIn) -> View:
 @router.post("/clarifications", status_code=201, summary="向投标人发出澄清")
 def ask(section_id: str, body: AskIn, db: Db, actor: LoggedIn) -> View:
     c = service.ask(db, actor, section_id, body.credit_code, body.question)
-    return {"id": c.id, **queries.overview(db, actor, section_id)}
+    return {**queries.overview(db, actor, section_id), "clarification_id": c.id}
 
 
 @router.post("/clarifications/{clarification_id}/answer", summary="投标人答复澄清")
