@@ -36,6 +36,7 @@ class Opened:
     bidders: list[Party]
     prices: dict[str, str]
     coefficient: str  # the drawn 下浮系数K
+    tender_id: str
 
 
 def _tender(client: Any, world: World, method: str) -> dict[str, Any]:
@@ -140,7 +141,7 @@ def opened_section(
     outputs = {o["name"]: o["value"] for o in r.json()["outputs"]}
     r = client.post(f"{opening}/record", headers=world.staff.headers)
     assert r.status_code == 200, r.text
-    return Opened(sid, code, bidders, by_code, outputs["下浮系数K"])
+    return Opened(sid, code, bidders, by_code, outputs["下浮系数K"], tender["id"])
 
 
 def confirm_opening(client: Any, world: World, sid: str) -> None:
@@ -160,3 +161,20 @@ def sign(party: Party, message: str) -> str:
     assert party.cred is not None
     suite = get_suite(party.cred.private_key.suite_name)
     return base64.b64encode(suite.sign(party.cred.private_key, message.encode())).decode()
+
+
+def seated_committee(client: Any, world: World, sid: str, members: list[Party]) -> None:
+    """Form the committee from ``members`` (all drawn), sign in, declare, elect the first as
+    leader and start the evaluation."""
+    body = {"members": [{"user_id": p.user_id, "source": "drawn"} for p in members]}
+    r = client.post(api(sid), json=body, headers=world.staff.headers)
+    assert r.status_code == 201, r.text
+    leader = next(m["id"] for m in r.json()["members"] if m["name"] == members[0].person)
+    for p in members:
+        assert client.post(api(sid, "/sign-in"), headers=p.headers).status_code == 200
+        r = client.post(api(sid, "/declare"), json={"commitment": True}, headers=p.headers)
+        assert r.status_code == 200, r.text
+        r = client.post(api(sid, "/vote"), json={"member_id": leader}, headers=p.headers)
+        assert r.status_code in (200, 409), r.text
+    r = client.post(api(sid, "/start"), headers=world.staff.headers)
+    assert r.status_code == 200, r.text

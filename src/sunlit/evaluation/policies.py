@@ -26,6 +26,11 @@ def _member(actor: Actor, ctx: Ctx) -> bool:
     return m is not None and m.user_id == actor.user_id and not m.recused
 
 
+def _listed(actor: Actor, ctx: Ctx) -> bool:
+    """On the committee list, recused or not (a recused member still sees the progress)."""
+    return ctx.member is not None and ctx.member.user_id == actor.user_id
+
+
 def _leader(actor: Actor, ctx: Ctx) -> bool:
     return _member(actor, ctx) and ctx.leader_id is not None and ctx.member.id == ctx.leader_id
 
@@ -45,7 +50,7 @@ POLICY = Policy(
         "evaluation.answer": has_role(Role.BIDDER),
         # Progress (who signed in, who handed in): staff, supervisor, members, the tenderer.
         "evaluation.progress": lambda a, c: (
-            a.has(Role.CENTER_STAFF) or a.has(Role.SUPERVISOR) or _member(a, c) or _party(a, c)
+            a.has(Role.CENTER_STAFF) or a.has(Role.SUPERVISOR) or _listed(a, c) or _party(a, c)
         ),
         # Every expert's scores: the committee itself and the supervisor (evaluation is
         # confidential until the report is signed; the tenderer sees the signed report).
