@@ -85,6 +85,27 @@ def test_reasonable_low_price(
     assert order == sorted(expected, key=lambda c: (-expected[c], Decimal(o.prices[c])))
     assert [c["rank"] for c in doc["candidates"]] == [1, 2, 3]
 
+    # The pages of each role render what that role may see.
+    first = doc["candidates"][0]["name"]
+    for party, url, present, absent in (
+        (members[0], "/evaluation", o.code, None),
+        (members[1], f"/evaluation/{o.sid}", 'data-testid="signatures"', None),
+        (members[1], f"/evaluation/{o.sid}/sheets", 'data-testid="sheet"', None),
+        (world.staff, f"/evaluation/{o.sid}", 'data-testid="committee"', None),
+        (world.supervisor, f"/evaluation/{o.sid}", first, None),
+        (world.agency, f"/evaluation/{o.sid}", 'data-testid="ranking"', None),
+        (world.agency, f"/evaluation/{o.sid}/plan", "合理低价法", None),
+        (o.bidders[0], "/evaluation", "暂无评标任务", o.code),
+    ):
+        r = client.get(url, headers=party.headers)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert present in r.text, url
+        assert absent is None or absent not in r.text
+    assert client.get(f"/evaluation/{o.sid}", headers=o.bidders[0].headers).status_code == 200
+    assert (
+        client.get(f"/evaluation/{o.sid}/sheets", headers=o.bidders[0].headers).status_code == 404
+    )
+
 
 def test_lowest_evaluated_price_with_adjustments(
     client: Any, db: Session, world: World, clock: ManualClock, tmp_path: Path
