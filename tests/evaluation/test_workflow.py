@@ -7,6 +7,7 @@ dissent), the signed report for the award domain, and the PDF."""
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from sunlit.cli import app as cli_app
 from sunlit.evaluation import queries as evaluation_queries
 from sunlit.evaluation.models import EvaluationReport, ReportSignature
 from sunlit.kernel.audit import AuditEvent
@@ -287,6 +290,20 @@ def test_committee_scores_report_and_signatures(
     assert signed.candidates[0].org_id == o.bidders[1].org_id
     assert signed.candidates[0].price == p1 and signed.candidates[0].rank == 1
     assert signed.dissents == (dissent,)
+    # Anyone holding the report recomputes it offline; a changed score is caught.
+    doc = view["report"]["document"]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(cli_app, ["evaluation", "verify-report", str(path)])
+    assert out.exit_code == 0, out.output
+    assert f"sha256:{view['report']['digest']}" in out.output and "重新计算一致" in out.output
+    for x in doc["sheets"]:  # (one changed score alone would be trimmed away)
+        if x["bidder"] == b1:
+            x["scores"]["T1"] = "1"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(cli_app, ["evaluation", "verify-report", str(path)])
+    assert out.exit_code == 1 and "不一致" in out.output
+
     for url in (api(o.sid, "/report.pdf"), f"/evaluation/{o.sid}/report.pdf"):
         pdf = client.get(url, headers=world.agency.headers)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

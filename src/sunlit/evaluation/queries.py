@@ -19,6 +19,7 @@ from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 from sunlit.projects.catalog import EVALUATION_METHODS
 
+from .calc import criteria_of
 from .models import (
     Clarification,
     EvaluationMember,
@@ -34,7 +35,6 @@ from .service import (
     SOURCES,
     check_plan,
     context,
-    criteria_of,
     members_of,
     missing_of,
     readiness,

@@ -39,6 +39,7 @@ from sunlit.projects import queries as project_queries
 from sunlit.projects.catalog import EVALUATION_METHODS
 from sunlit.projects.models import Section
 
+from .calc import PRICE_ONLY, SCORED, SUPPORTED, calculate, criteria_of
 from .models import (
     Clarification,
     EvaluationMember,
@@ -56,11 +57,6 @@ SOURCES: Final = {"drawn": "抽取专家", "tenderer_rep": "招标人代表"}
 TEXT_MAX: Final = 2000
 REPORT_FORMAT: Final = "sunlit-evaluation-report"
 TIEBREAK_TAG: Final = b"sunlit-evaluation-tiebreak:v1\n"
-# Price-only methods: experts check conformity (and propose price adjustments) but score no
-# criteria. Scored methods have a criteria table.
-PRICE_ONLY: Final = frozenset({"lowest_evaluated_price", "gp_lowest_price", "gp_lowest_price_deal"})
-SCORED: Final = frozenset({"comprehensive", "gp_comprehensive_scoring"})
-SUPPORTED: Final = PRICE_ONLY | SCORED | {"reasonable_low_price"}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -195,15 +191,6 @@ def default_plan(method: str) -> dict[str, Any]:
             price_points="30",
         )
     return base
-
-
-def criteria_of(plan: dict[str, Any]) -> list[scoring.Criterion]:
-    return [
-        scoring.Criterion(
-            str(c["key"]), str(c["group"]), str(c["name"]), _decimal(c["max_points"], "分值")
-        )
-        for c in plan.get("criteria", [])
-    ]
 
 
 def check_plan(method: str, plan: dict[str, Any]) -> dict[str, Any]:
@@ -916,67 +903,6 @@ def _coefficient(plan: dict[str, Any], record: dict[str, Any] | None) -> Decimal
     return value
 
 
-def compute(
-    row: EvaluationSession,
-    section: Section,
-    members: Sequence[EvaluationMember],
-    sheets: Sequence[ScoreSheet],
-    opening_record: dict[str, Any] | None,
-) -> scoring.Result:
-    """Run the section's calculator on the frozen bids and the active members' sheets."""
-    plan = row.plan or {}
-    active = _active(members)
-    ids = {m.id for m in active}
-    names = {m.id: m.name for m in active}
-    bids = [scoring.Bid(b["credit_code"], Decimal(b["price"]), b["name"]) for b in row.bids]
-    mine = [s for s in sheets if s.member_id in ids]
-    rejections: dict[str, list[str]] = {}
-    for b in row.bids:
-        against = [s for s in mine if s.credit_code == b["credit_code"] and not s.conforms]
-        if len(against) * 2 > len(active):  # the committee's majority (过半数)
-            rejections[b["credit_code"]] = [f"{names[s.member_id]}：{s.reason}" for s in against]
-    seed = bytes.fromhex(row.tie_seed) if row.tie_seed else None
-    common: dict[str, Any] = {
-        "rejections": rejections,
-        "control_price": section.control_price,
-        "tie_seed": seed,
-    }
-    if row.method in PRICE_ONLY:
-        adj: dict[str, Decimal] = {}
-        for b in row.bids:
-            values = [Decimal(s.adjustment) for s in mine if s.credit_code == b["credit_code"]]
-            if values and b["credit_code"] not in rejections:
-                adj[b["credit_code"]] = scoring.money(scoring.mean(values))
-        return scoring.lowest_evaluated_price(bids, adjustments=adj, **common)
-    price = _decimal(plan.get("price_points", "0"), "价格分")
-    deviation = scoring.DeviationRule(
-        price,
-        _coefficient(plan, opening_record),
-        _decimal(plan.get("e1", "0"), "E1"),
-        _decimal(plan.get("e2", "0"), "E2"),
-        _decimal(plan.get("floor", "0"), "最低分"),
-        int(plan.get("trim_from", 5)),
-    )
-    if row.method == "reasonable_low_price":
-        return scoring.reasonable_low_price(bids, deviation, **common)
-    expert_scores = {
-        m.id: {
-            s.credit_code: {k: Decimal(v) for k, v in s.scores.items()}
-            for s in mine
-            if s.member_id == m.id
-        }
-        for m in active
-    }
-    rule = scoring.CommitteeRule(plan.get("committee_rule", "mean"))
-    if row.method == "gp_comprehensive_scoring":
-        return scoring.gp_comprehensive(
-            bids, criteria_of(plan), expert_scores, price, committee_rule=rule, **common
-        )
-    return scoring.comprehensive(
-        bids, criteria_of(plan), expert_scores, deviation, committee_rule=rule, **common
-    )
-
-
 def report_digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(bytes(rfc8785.dumps(document))).hexdigest()
 
@@ -1008,7 +934,6 @@ def generate_report(db: Session, actor: Actor, section_id: str) -> EvaluationRep
     members = members_of(db, row.id)
     sheets = _sheets(db, row)
     opening = opening_queries.session_view(db, system_actor("evaluation"), section.id)
-    result = compute(row, section, members, sheets, opening["record"])
     now = clock.now()
     by_code = {b["credit_code"]: b for b in row.bids}
     tender = section.tender_project
@@ -1049,19 +974,9 @@ def generate_report(db: Session, actor: Actor, section_id: str) -> EvaluationRep
             }
             for m in members
         ],
-        "result": result.to_json(),
-        "candidates": [
-            {
-                "rank": r.rank,
-                "credit_code": r.bidder_id,
-                "org_id": by_code[r.bidder_id]["org_id"],
-                "name": r.name,
-                "price": str(r.price),
-                "evaluated_price": str(r.evaluated_price),
-                "score": None if r.score is None else str(r.score),
-            }
-            for r in result.ranking[:3]
-        ],
+        "bids": row.bids,
+        "control_price": None if section.control_price is None else str(section.control_price),
+        "coefficient": str(_coefficient(row.plan or {}, opening["record"])),
         "sheets": [
             {
                 "member": names.get(s.member_id, ""),
@@ -1085,6 +1000,20 @@ def generate_report(db: Session, actor: Actor, section_id: str) -> EvaluationRep
             for c in clarifications
         ],
     }
+    result = calculate(document)
+    document["result"] = result.to_json()
+    document["candidates"] = [
+        {
+            "rank": r.rank,
+            "credit_code": r.bidder_id,
+            "org_id": by_code[r.bidder_id]["org_id"],
+            "name": r.name,
+            "price": str(r.price),
+            "evaluated_price": str(r.evaluated_price),
+            "score": None if r.score is None else str(r.score),
+        }
+        for r in result.ranking[:3]
+    ]
     report = EvaluationReport(
         id=new_id(),
         session_id=row.id,
