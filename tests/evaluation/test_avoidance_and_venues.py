@@ -24,7 +24,7 @@ from sunlit.kernel.crypto.x509 import SubjectInfo
 from sunlit.kernel.db import new_id
 from sunlit.kernel.web import sessions
 from tests.evaluation.helpers import api, confirm_opening, experts, opened_section
-from tests.identity.helpers import SYSTEM
+from tests.identity.helpers import SYSTEM, csrf_headers
 from tests.projects.helpers import Party, World, build_world
 
 
@@ -115,7 +115,15 @@ def test_avoidance_recusal_replacement_and_remote_venues(
     main, sub = (v["id"] for v in view["venues"])
 
     # Sign-in and declarations: ex[3] recuses (a relative works for a bidder).
-    for p in committee:
+    # ex[0] uses the pages (forms with the CSRF double-submit token), the others the API.
+    web = {**ex[0].headers, **csrf_headers(client)}
+    r = client.post(f"/evaluation/{o.sid}/sign-in", headers=web, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    r = client.post(
+        f"/evaluation/{o.sid}/declare", data={"avoid": "", "commitment": ""}, headers=web
+    )
+    assert r.status_code == 422 and "承诺书" in r.text
+    for p in committee[1:]:
         assert client.post(api(o.sid, "/sign-in"), headers=p.headers).status_code == 200
     r = client.post(
         api(o.sid, "/declare"),
@@ -135,7 +143,14 @@ def test_avoidance_recusal_replacement_and_remote_venues(
         headers=ex[0].headers,
     )
     assert r.status_code == 422 and r.json()["code"].startswith("code.uscc")
-    for p in (ex[0], ex[1], ex[2], insider):
+    r = client.post(
+        f"/evaluation/{o.sid}/declare",
+        data={"avoid": "", "commitment": "1"},
+        headers=web,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    for p in (ex[1], ex[2], insider):
         r = client.post(api(o.sid, "/declare"), json={"commitment": True}, headers=p.headers)
         assert r.status_code == 200, r.text
     # Four active members: not a valid committee; the center replaces the recused member.

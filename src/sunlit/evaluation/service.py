@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 
 from sunlit import scoring
 from sunlit.identity import queries as identity_queries
-from sunlit.identity.models import User
 from sunlit.kernel import audit, clock
 from sunlit.kernel.authz import Actor, Role, system_actor
 from sunlit.kernel.codes import parse_credit_code
 from sunlit.kernel.crypto import CryptoError, InvalidSignature, get_suite, verify_any
 from sunlit.kernel.db import new_id, use_case
-from sunlit.kernel.errors import Conflict, InvalidInput, PermissionDenied, not_found
+from sunlit.kernel.errors import Conflict, DomainError, InvalidInput, PermissionDenied, not_found
 from sunlit.notices.service import document_message
 from sunlit.opening import queries as opening_queries
 from sunlit.projects import queries as project_queries
@@ -304,7 +303,10 @@ def _new_member(
 ) -> EvaluationMember:
     if data.source not in SOURCES:
         raise InvalidInput("evaluation.member.source", "成员来源须为抽取专家或招标人代表")
-    user = db.get(User, data.user_id)
+    try:
+        user = identity_queries.get_user(db, system_actor("evaluation"), data.user_id)
+    except DomainError:
+        user = None
     if user is None or user.status != "active":
         raise InvalidInput("evaluation.member.unknown", "成员账号不存在或已停用")
     employer = identity_queries.organization_summary(db, user.organization_id)
