@@ -16,6 +16,8 @@ from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
 from sunlit.deposits import api as deposits_api
 from sunlit.deposits import web as deposits_web
+from sunlit.evaluation import api as evaluation_api
+from sunlit.evaluation import web as evaluation_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -165,6 +167,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(deposits_web.router)
     app.include_router(award_api.router)
     app.include_router(award_web.router)
+    app.include_router(evaluation_api.router)
+    app.include_router(evaluation_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Evaluation (评标): committee, scoring workflow, clarifications, the signed report."""
