@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 from sunlit import __version__
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
+from sunlit.experts import api as experts_api
+from sunlit.experts import notify as experts_notify
+from sunlit.experts import service as experts_service
+from sunlit.experts import web as experts_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -61,7 +65,19 @@ def due_section_ids(db: Session) -> list[str]:
     )
 
 
-def make_scheduler(settings: Settings, database: Database) -> Scheduler:
+def make_expert_notifier(settings: Settings) -> experts_notify.Notifier:
+    return experts_notify.from_settings(
+        settings.expert_notifier,
+        voice_dir=settings.data_dir / "voice",
+        espeak=settings.espeak_path,
+        sms_url=settings.sms_gateway_url,
+        sms_token=settings.sms_gateway_token,
+    )
+
+
+def make_scheduler(
+    settings: Settings, database: Database, notifier: experts_notify.Notifier | None = None
+) -> Scheduler:
     jobs = []
     if settings.checkpoint_minutes > 0:
 
@@ -83,13 +99,22 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
         bidding_service.remove_stale_uploads(blobs)
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
+    if notifier is not None:
+
+        def expert_answers() -> None:
+            """Drawn experts silent past their time limit: replaced by the next alternate."""
+            with database.session_scope() as db:
+                experts_service.expire_due(db, notifier)
+
+        jobs.append(Job("experts.answer_timeouts", 30, expert_answers))
     return Scheduler(jobs)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.effective_database_url)
-    scheduler = make_scheduler(settings, database)
+    notifier = make_expert_notifier(settings)
+    scheduler = make_scheduler(settings, database, notifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +135,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database
     app.state.blobs = make_blob_store(settings)
     app.state.actor_loader = load_actor
+    app.state.expert_notifier = notifier
     web.install(app, secure_cookies=settings.secure_cookies)
     tlog.set_default_suite(settings.crypto_suite)  # the hash of a log created from now on
     transparency_keys.configure(settings)  # the checkpoint key other domains' use cases use
@@ -126,6 +152,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(bidding_api.router)
     app.include_router(opening_api.router)
     app.include_router(opening_web.router)
+    app.include_router(experts_api.router)
+    app.include_router(experts_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # transactions that commit out of timestamp order are never skipped (docs/spec/change-feed.md).
     feed_settle_seconds: float = 10.0
 
+    # How drawn experts are notified: recording | voice | sms | voice+sms (ADR 0013).
+    expert_notifier: str = "recording"
+    espeak_path: str = "espeak-ng"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = Field(default="", repr=False)
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
