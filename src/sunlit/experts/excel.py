@@ -9,6 +9,7 @@ imported. The export uses the same columns, so an exported file can be edited an
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -75,7 +76,7 @@ def parse(content: bytes) -> list[ExpertIn]:
     """Every row as :class:`ExpertIn`, or :class:`InvalidInput` listing every bad cell."""
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InvalidInput("experts.excel.file", "无法读取Excel文件（应为 .xlsx）") from exc
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
@@ -137,12 +138,12 @@ def parse(content: bytes) -> list[ExpertIn]:
         first = errors[0]
         raise InvalidInput(
             "experts.excel.rows",
-            "导入失败，共{n}处错误，未导入任何专家。第{row}行“{column}”：{message}",
+            "导入失败，共{n}处错误，未导入任何专家。第{row}行“{column}”：{reason}",
             errors=errors,
             n=len(errors),
             row=first["row"],
             column=first["column"],
-            message=first["message"],
+            reason=first["message"],
         )
     if not out:
         raise InvalidInput("experts.excel.empty", "Excel文件中没有专家数据")
