@@ -21,6 +21,7 @@ from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
 from .catalog import RULE_LABELS, Rule, full_name, mask_mobile
+from .catalog import specialties as specialty_table
 from .models import (
     DrawAssignment,
     DrawAvoidance,
@@ -137,7 +138,10 @@ def pool_rows(db: Session, specialties: Sequence[str]) -> list[PoolRow]:
     """Unscoped, for the draw: experts with a specialty under any of ``specialties``."""
     if not specialties:
         return []
-    cond = or_(*[ExpertSpecialty.code.like(f"{s}%") for s in specialties])
+    # The code table is small: expand each requested code to itself and its descendants, so
+    # the query is an indexed IN instead of LIKE prefixes (case-insensitive in SQLite: no index).
+    codes = sorted({c for c in specialty_table() if any(c.startswith(s) for s in specialties)})
+    cond = ExpertSpecialty.code.in_(codes)
     stmt = (
         select(
             Expert.id,
