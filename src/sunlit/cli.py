@@ -57,6 +57,7 @@ def _register_domains() -> None:
     from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
     from sunlit.draws import cli as draws_cli
+    from sunlit.experts import cli as experts_cli
     from sunlit.identity import cli as identity_cli
     from sunlit.notices import cli as notices_cli
     from sunlit.projects import cli as projects_cli
@@ -70,6 +71,7 @@ def _register_domains() -> None:
     notices_cli.register(app)
     draws_cli.register(app)
     bidding_cli.register(app)
+    experts_cli.register(app)
     demo_cli.register(app)
 
 
