@@ -140,8 +140,8 @@ def pool_rows(db: Session, specialties: Sequence[str]) -> list[PoolRow]:
         return []
     # The code table is small: expand each requested code to itself and its descendants, so
     # the query is an indexed IN instead of LIKE prefixes (case-insensitive in SQLite: no index).
-    codes = sorted({c for c in specialty_table() if any(c.startswith(s) for s in specialties)})
-    cond = ExpertSpecialty.code.in_(codes)
+    expanded = sorted({c for c in specialty_table() if any(c.startswith(s) for s in specialties)})
+    cond = ExpertSpecialty.code.in_(expanded)
     stmt = (
         select(
             Expert.id,
