@@ -258,3 +258,17 @@ def test_excel_import_reports_every_bad_cell_and_imports_nothing(
         client.get("/api/v1/experts/export.xlsx", headers=world.supervisor.headers).status_code
         == 403
     )
+
+
+def test_demo_experts_become_pool_entries(db: Session, world: World) -> None:
+    from sunlit.demo.experts import load_experts
+
+    a = _party(db, None, 160, "苏州大学", [Role.EXPERT], "张教授")
+    b = _party(db, None, 161, "江苏华正工程咨询有限公司", [Role.EXPERT], "林工")
+    assert load_experts(db, world.staff.actor) == 2
+    assert load_experts(db, world.staff.actor) == 0  # idempotent
+    db.rollback()
+    rows = {e.user_id: e for e in db.scalars(select(Expert))}
+    assert set(rows) == {a.user_id, b.user_id}
+    assert rows[a.user_id].employer_credit_code == a.credit_code
+    assert rows[a.user_id].name == "张教授"
