@@ -18,6 +18,10 @@ from sunlit.deposits import api as deposits_api
 from sunlit.deposits import web as deposits_web
 from sunlit.evaluation import api as evaluation_api
 from sunlit.evaluation import web as evaluation_web
+from sunlit.experts import api as experts_api
+from sunlit.experts import notify as experts_notify
+from sunlit.experts import service as experts_service
+from sunlit.experts import web as experts_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -67,7 +71,19 @@ def due_section_ids(db: Session) -> list[str]:
     )
 
 
-def make_scheduler(settings: Settings, database: Database) -> Scheduler:
+def make_expert_notifier(settings: Settings) -> experts_notify.Notifier:
+    return experts_notify.from_settings(
+        settings.expert_notifier,
+        voice_dir=settings.data_dir / "voice",
+        espeak=settings.espeak_path,
+        sms_url=settings.sms_gateway_url,
+        sms_token=settings.sms_gateway_token,
+    )
+
+
+def make_scheduler(
+    settings: Settings, database: Database, notifier: experts_notify.Notifier | None = None
+) -> Scheduler:
     jobs = []
     if settings.checkpoint_minutes > 0:
 
@@ -90,6 +106,14 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     jobs.extend(partner_jobs(settings, database))
+    if notifier is not None:
+
+        def expert_answers() -> None:
+            """Drawn experts silent past their time limit: replaced by the next alternate."""
+            with database.session_scope() as db:
+                experts_service.expire_due(db, notifier)
+
+        jobs.append(Job("experts.answer_timeouts", 30, expert_answers))
     return Scheduler(jobs)
 
 
@@ -121,7 +145,8 @@ def partner_jobs(settings: Settings, database: Database) -> list[Job]:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.effective_database_url)
-    scheduler = make_scheduler(settings, database)
+    notifier = make_expert_notifier(settings)
+    scheduler = make_scheduler(settings, database, notifier)
     live = realtime.attach(database.engine)  # SSE fan-out: LISTEN/NOTIFY on PostgreSQL
 
     @asynccontextmanager
@@ -144,6 +169,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database
     app.state.blobs = make_blob_store(settings)
     app.state.actor_loader = load_actor
+    app.state.expert_notifier = notifier
     web.install(app, secure_cookies=settings.secure_cookies)
     tlog.set_default_suite(settings.crypto_suite)  # the hash of a log created from now on
     transparency_keys.configure(settings)  # the checkpoint key other domains' use cases use
@@ -169,6 +195,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(award_web.router)
     app.include_router(evaluation_api.router)
     app.include_router(evaluation_web.router)
+    app.include_router(experts_api.router)
+    app.include_router(experts_web.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -60,6 +60,7 @@ def _register_domains() -> None:
     from sunlit.deposits import cli as deposits_cli
     from sunlit.draws import cli as draws_cli
     from sunlit.evaluation import cli as evaluation_cli
+    from sunlit.experts import cli as experts_cli
     from sunlit.identity import cli as identity_cli
     from sunlit.notices import cli as notices_cli
     from sunlit.projects import cli as projects_cli
@@ -76,6 +77,7 @@ def _register_domains() -> None:
     deposits_cli.register(app)
     award_cli.register(app)
     evaluation_cli.register(app)
+    experts_cli.register(app)
     demo_cli.register(app)
 
 

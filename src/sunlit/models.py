@@ -4,6 +4,7 @@ from sunlit.award import models as award_models
 from sunlit.bidding import models as bidding_models
 from sunlit.deposits import models as deposits_models
 from sunlit.evaluation import models as evaluation_models
+from sunlit.experts import models as experts_models
 from sunlit.identity import models as identity_models
 from sunlit.kernel import audit, partner, tlog
 from sunlit.kernel.db import Base
@@ -21,6 +22,7 @@ __all__ = [
     "bidding_models",
     "deposits_models",
     "evaluation_models",
+    "experts_models",
     "identity_models",
     "metadata",
     "notices_models",

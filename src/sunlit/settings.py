@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     partner_outbox_seconds: float = 5.0
     partner_backoff_base_seconds: float = 10.0
     partner_backoff_cap_seconds: float = 3600.0
+    # How drawn experts are notified: recording | voice | sms | voice+sms (ADR 0013).
+    expert_notifier: str = "recording"
+    espeak_path: str = "espeak-ng"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = Field(default="", repr=False)
 
     @property
     def effective_database_url(self) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sunlit.demo import tenders
 from sunlit.demo.data import organizations
+from sunlit.demo.experts import load_experts
 from sunlit.identity import service
 from sunlit.identity.devca import DevCA, write_credential
 from sunlit.identity.models import TrustedCA, User
@@ -65,6 +66,7 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
                 service.update_crl(db, DEMO, row.id, ca.crl(now).der)
             for org in organizations():
                 _load_org(db, org, cas, paths)
+            load_experts(db, DEMO)  # the demo experts become the expert pool
         published = [now]
 
         def weekly_crls(db: Session) -> None:  # CAs publish a fresh CRL every week
