@@ -15,7 +15,7 @@ from sunlit.bidding import service as bidding_service
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
-from sunlit.kernel import clock, tlog, web
+from sunlit.kernel import clock, partner, tlog, web
 from sunlit.kernel.db import Database
 from sunlit.kernel.scheduler import Job, Scheduler
 from sunlit.kernel.storage import BlobStore, LocalBlobStore, S3BlobStore
@@ -83,7 +83,33 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
         bidding_service.remove_stale_uploads(blobs)
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
+    jobs.extend(partner_jobs(settings, database))
     return Scheduler(jobs)
+
+
+def partner_identity(settings: Settings) -> partner.Identity:
+    """The platform as a sender of partner messages: its code and the platform key."""
+    return partner.Identity(
+        settings.partner_code, transparency_keys.platform_key(settings).private_key
+    )
+
+
+def partner_jobs(settings: Settings, database: Database) -> list[Job]:
+    """Deliver the partner outbox (signed, retried with backoff) and forget old nonces."""
+    backoff = partner.Backoff(
+        settings.partner_backoff_base_seconds, settings.partner_backoff_cap_seconds
+    )
+
+    def outbox() -> None:
+        partner.deliver_due(database, partner_identity(settings), backoff=backoff)
+
+    def nonces() -> None:
+        partner.purge_nonces(database, settings.partner_window_seconds)
+
+    return [
+        Job("partner.outbox", settings.partner_outbox_seconds, outbox),
+        Job("partner.nonces", 600, nonces),
+    ]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -113,11 +139,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     web.install(app, secure_cookies=settings.secure_cookies)
     tlog.set_default_suite(settings.crypto_suite)  # the hash of a log created from now on
     transparency_keys.configure(settings)  # the checkpoint key other domains' use cases use
+    app.state.partner_identity = partner_identity(settings)
+    app.state.partner_window_seconds = settings.partner_window_seconds
 
     app.include_router(identity_api.router)
     app.include_router(identity_web.router)
     app.include_router(portal_web.router)
     app.include_router(transparency_api.router)
+    app.include_router(partner.router)
     app.include_router(transparency_web.router)
     app.include_router(projects_api.router)
     app.include_router(projects_web.router)

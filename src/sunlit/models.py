@@ -2,7 +2,7 @@
 
 from sunlit.bidding import models as bidding_models
 from sunlit.identity import models as identity_models
-from sunlit.kernel import audit, tlog
+from sunlit.kernel import audit, partner, tlog
 from sunlit.kernel.db import Base
 from sunlit.kernel.web import sessions
 from sunlit.notices import models as notices_models
@@ -19,6 +19,7 @@ __all__ = [
     "metadata",
     "notices_models",
     "opening_models",
+    "partner",
     "projects_models",
     "sessions",
     "tlog",

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     # transactions that commit out of timestamp order are never skipped (docs/spec/change-feed.md).
     feed_settle_seconds: float = 10.0
 
+    # Signed partner messaging (kernel/partner.py, docs/spec/partner-messaging.md): the
+    # platform's sender code, the accepted clock skew, how often the outbox is sent, and the
+    # retry backoff (base doubles per attempt up to the cap).
+    partner_code: str = "sunlit"
+    partner_window_seconds: int = 300
+    partner_outbox_seconds: float = 5.0
+    partner_backoff_base_seconds: float = 10.0
+    partner_backoff_cap_seconds: float = 3600.0
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
