@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from sunlit import __version__
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
+from sunlit.guarantees import api as guarantees_api
+from sunlit.guarantees import service as guarantees_service
+from sunlit.guarantees import web as guarantees_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -84,7 +87,31 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     jobs.extend(partner_jobs(settings, database))
+    jobs.extend(guarantee_jobs(database))
     return Scheduler(jobs)
+
+
+def opened_section_ids(db: Session) -> list[str]:
+    """Sections whose opening session has started: 解密还原 may go to the FIs."""
+    return list(
+        db.scalars(select(OpeningSession.section_id).where(OpeningSession.status != "scheduled"))
+    )
+
+
+def guarantee_jobs(database: Database) -> list[Job]:
+    """解密还原 once the opening has started; release of expired guarantees."""
+
+    def reveal() -> None:
+        with database.session_scope() as db:
+            for section_id in guarantees_service.sections_to_reveal(db, opened_section_ids(db)):
+                guarantees_service.reveal_section(db, section_id)
+
+    def expiry() -> None:
+        with database.session_scope() as db:
+            if guarantees_service.expired_exist(db):
+                guarantees_service.release_expired(db)
+
+    return [Job("guarantee.reveal", 30, reveal), Job("guarantee.expiry", 3600, expiry)]
 
 
 def partner_identity(settings: Settings) -> partner.Identity:
@@ -153,6 +180,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(notices_api.router)
     app.include_router(notices_web.router)
     app.include_router(bidding_api.router)
+    app.include_router(guarantees_api.router)
+    app.include_router(guarantees_api.fi_router)
+    app.include_router(guarantees_web.router)
     app.include_router(opening_api.router)
     app.include_router(opening_web.router)
 

@@ -1,6 +1,7 @@
 """Every table of every domain, for Alembic and for schema checks."""
 
 from sunlit.bidding import models as bidding_models
+from sunlit.guarantees import models as guarantees_models
 from sunlit.identity import models as identity_models
 from sunlit.kernel import audit, partner, tlog
 from sunlit.kernel.db import Base
@@ -15,6 +16,7 @@ metadata = Base.metadata
 __all__ = [
     "audit",
     "bidding_models",
+    "guarantees_models",
     "identity_models",
     "metadata",
     "notices_models",

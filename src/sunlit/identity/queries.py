@@ -130,6 +130,12 @@ def organization_by_credit_code(db: Session, credit_code: str) -> OrgSummary | N
     return _summary(org) if org is not None else None
 
 
+def basic_account(db: Session, org_id: str) -> tuple[str, str] | None:
+    """The organization's registered basic account (基本存款账户): (bank, account number)."""
+    org = db.get(Organization, org_id)
+    return (org.basic_account_bank, org.basic_account_no) if org is not None else None
+
+
 @dataclass(frozen=True)
 class SigningCertificate:
     fingerprint: str
