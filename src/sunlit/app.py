@@ -87,7 +87,7 @@ def make_scheduler(settings: Settings, database: Database) -> Scheduler:
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     jobs.extend(partner_jobs(settings, database))
-    jobs.extend(guarantee_jobs(database))
+    jobs.extend(guarantee_jobs(settings, database))
     return Scheduler(jobs)
 
 
@@ -98,7 +98,7 @@ def opened_section_ids(db: Session) -> list[str]:
     )
 
 
-def guarantee_jobs(database: Database) -> list[Job]:
+def guarantee_jobs(settings: Settings, database: Database) -> list[Job]:
     """解密还原 once the opening has started; release of expired guarantees."""
 
     def reveal() -> None:
@@ -111,7 +111,10 @@ def guarantee_jobs(database: Database) -> list[Job]:
             if guarantees_service.expired_exist(db):
                 guarantees_service.release_expired(db)
 
-    return [Job("guarantee.reveal", 30, reveal), Job("guarantee.expiry", 3600, expiry)]
+    return [
+        Job("guarantee.reveal", settings.partner_outbox_seconds, reveal),
+        Job("guarantee.expiry", 3600, expiry),
+    ]
 
 
 def partner_identity(settings: Settings) -> partner.Identity:

@@ -61,6 +61,7 @@ def _register_domains() -> None:
     from sunlit.notices import cli as notices_cli
     from sunlit.projects import cli as projects_cli
     from sunlit.signer import cli as signer_cli
+    from sunlit.sim import cli as sim_cli
     from sunlit.transparency import cli as transparency_cli
 
     identity_cli.register(app)
@@ -71,6 +72,7 @@ def _register_domains() -> None:
     draws_cli.register(app)
     bidding_cli.register(app)
     demo_cli.register(app)
+    sim_cli.register(app)
 
 
 _register_domains()

@@ -221,11 +221,11 @@ def file_claim(
     actor: LoggedIn,
     blobs: Blobs,
     amount: Annotated[str, Form()],
-    ground: Annotated[str, Form()],
-    statement: Annotated[str, Form()],
     payee_account_no: Annotated[str, Form()],
     payee_account_name: Annotated[str, Form()],
     payee_bank: Annotated[str, Form()],
+    ground: Annotated[str, Form()] = "",
+    statement: Annotated[str, Form()] = "",
     evidence: Annotated[list[UploadFile] | None, File()] = None,
 ) -> dict[str, Any]:
     """招标人索赔：须注明法定事由并附证明材料。"""
