@@ -145,6 +145,22 @@ def add_product(inst_id: str, data: service.ProductIn, db: Db, actor: LoggedIn) 
     return product_view(service.add_product(db, actor, inst_id, data))
 
 
+@router.post("/institutions/{inst_id}/reconcile")
+def reconcile(inst_id: str, request: Request, db: Db, actor: LoggedIn) -> dict[str, Any]:
+    """对账：向金融机构查询其订单记录，补齐平台缺少的审核、支付、出函、理赔结果。"""
+    service.POLICY.require(actor, "guarantee.admit")
+    db.close()
+    report = service.reconcile_institution(
+        request.app.state.db, request.app.state.partner_identity, inst_id, request.app.state.blobs
+    )
+    return {
+        "orders": report.orders,
+        "applied": report.applied,
+        "unchanged": report.unchanged,
+        "refused": report.refused,
+    }
+
+
 class ProductActionIn(BaseModel):
     action: str = Field(description="approve / reject / suspend / restore")
 
