@@ -25,6 +25,7 @@ from sunlit.kernel.web import client_ip, get_db, require_actor
 
 from . import queries, service
 from .models import Application, Claim, Institution, Product
+from .policies import POLICY
 
 router = APIRouter(prefix="/api/v1/guarantee", tags=["guarantee 电子投标保函"])
 fi_router = APIRouter(prefix="/api/v1/guarantee/fi", tags=["guarantee FI 金融机构接口"])
@@ -148,7 +149,7 @@ def add_product(inst_id: str, data: service.ProductIn, db: Db, actor: LoggedIn) 
 @router.post("/institutions/{inst_id}/reconcile")
 def reconcile(inst_id: str, request: Request, db: Db, actor: LoggedIn) -> dict[str, Any]:
     """对账：向金融机构查询其订单记录，补齐平台缺少的审核、支付、出函、理赔结果。"""
-    service.POLICY.require(actor, "guarantee.admit")
+    POLICY.require(actor, "guarantee.admit")
     db.close()
     report = service.reconcile_institution(
         request.app.state.db, request.app.state.partner_identity, inst_id, request.app.state.blobs
