@@ -509,3 +509,28 @@ def test_admission_choice_and_suspension(market: Market, db: Session) -> None:
     assert r.status_code == 403
     page = m.client.get("/staff/guarantees", headers=m.world.staff.headers)
     assert "已准入金融机构" in page.text and "保证保险" in page.text
+
+
+def test_pages_in_chinese(market: Market, db: Session) -> None:
+    m = market
+    a = m.bidders[0]
+    r = m.client.get(f"/bidder/guarantees?section_id={m.sid}", headers=a.headers)
+    assert r.status_code == 200 and "申请保函" in r.text and "电子投标保函（银行）" in r.text
+    assert "1200.00" in r.text  # the expected premium at the product's rate
+    app_a = m.apply(a)
+    r = m.client.get("/bidder/guarantees", headers=a.headers)
+    assert app_a["order_no"] in r.text and "已提交" in r.text
+    # The FI's own users see its queue: sealed commitments, no section.
+    from sunlit.kernel.authz import Role
+    from tests.projects.helpers import _party
+
+    fi_user = _party(db, None, 9, m.sim.name, [Role.FINANCIAL], "信贷员")
+    assert fi_user.credit_code != ""
+    r = m.client.get("/fi/guarantees", headers=fi_user.headers)
+    assert r.status_code == 200 and "本单位不是已准入的金融机构" in r.text  # another organization
+    r = m.client.get("/fi/guarantees", headers=a.headers)
+    assert r.status_code == 403
+    r = m.client.get("/staff/guarantees", headers=m.world.staff.headers)
+    assert "运行监测" in r.text and m.sim.name in r.text
+    r = m.client.get("/guarantees/verify", params={"no": "X", "code": "Y"})
+    assert "未找到该保函" in r.text
