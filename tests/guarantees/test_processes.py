@@ -290,6 +290,14 @@ def test_platform_and_fi_simulator_as_processes(
                 assert r.status_code == 200, r.text
                 for p in (a, b, c):
                     wait_for(lambda p=p: status(p, ids[p.org_id])["status"] == "revealed", 20)
+                # Revealed on the platform when queued; delivered to the FI by the outbox job.
+                wait_for(
+                    lambda: all(
+                        "revealed" in o
+                        for o in httpx.get(f"{sim_url}/sim/state").json()["orders"].values()
+                    ),
+                    20,
+                )
                 state = httpx.get(f"{sim_url}/sim/state").json()
                 revealed = [o["revealed"]["section_code"] for o in state["orders"].values()]
                 assert revealed == [code] * 3
@@ -331,7 +339,13 @@ def test_platform_and_fi_simulator_as_processes(
                 )
                 assert r.json() == {"released": 2}
                 for p in (a, c):
-                    wait_for(lambda p=p: status(p, ids[p.org_id])["status"] == "released", 20)
+                    assert status(p, ids[p.org_id])["status"] == "released"
+
+                def fi_statuses() -> list[str]:
+                    orders = httpx.get(f"{sim_url}/sim/state").json()["orders"].values()
+                    return sorted(o["status"] for o in orders)
+
+                wait_for(lambda: fi_statuses().count("released") == 2, 20)
                 state = httpx.get(f"{sim_url}/sim/state").json()
                 assert sorted(o["status"] for o in state["orders"].values()) == [
                     "issued",
