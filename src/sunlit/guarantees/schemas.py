@@ -24,9 +24,7 @@ class Sealed(BaseModel):
     commitment: str = Field(
         description="hex(H(salt ‖ JCS(details)))，H = SM3（gm）或 SHA-256（intl）"
     )
-    envelope: dict[str, str] = Field(
-        description="数字信封：details 以平台公钥加密"
-    )
+    envelope: dict[str, str] = Field(description="数字信封：details 以平台公钥加密")
 
 
 class ApplicationMsg(BaseModel):
