@@ -22,6 +22,9 @@ from sunlit.experts import api as experts_api
 from sunlit.experts import notify as experts_notify
 from sunlit.experts import service as experts_service
 from sunlit.experts import web as experts_web
+from sunlit.guarantees import api as guarantees_api
+from sunlit.guarantees import service as guarantees_service
+from sunlit.guarantees import web as guarantees_web
 from sunlit.identity import api as identity_api
 from sunlit.identity import web as identity_web
 from sunlit.identity.queries import load_actor
@@ -114,7 +117,34 @@ def make_scheduler(
                 experts_service.expire_due(db, notifier)
 
         jobs.append(Job("experts.answer_timeouts", 30, expert_answers))
+    jobs.extend(guarantee_jobs(settings, database))
     return Scheduler(jobs)
+
+
+def opened_section_ids(db: Session) -> list[str]:
+    """Sections whose opening session has started: 解密还原 may go to the FIs."""
+    return list(
+        db.scalars(select(OpeningSession.section_id).where(OpeningSession.status != "scheduled"))
+    )
+
+
+def guarantee_jobs(settings: Settings, database: Database) -> list[Job]:
+    """解密还原 once the opening has started; release of expired guarantees."""
+
+    def reveal() -> None:
+        with database.session_scope() as db:
+            for section_id in guarantees_service.sections_to_reveal(db, opened_section_ids(db)):
+                guarantees_service.reveal_section(db, section_id)
+
+    def expiry() -> None:
+        with database.session_scope() as db:
+            if guarantees_service.expired_exist(db):
+                guarantees_service.release_expired(db)
+
+    return [
+        Job("guarantee.reveal", settings.partner_outbox_seconds, reveal),
+        Job("guarantee.expiry", 3600, expiry),
+    ]
 
 
 def partner_identity(settings: Settings) -> partner.Identity:
@@ -187,6 +217,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(notices_api.router)
     app.include_router(notices_web.router)
     app.include_router(bidding_api.router)
+    app.include_router(guarantees_api.router)
+    app.include_router(guarantees_api.fi_router)
+    app.include_router(guarantees_web.router)
     app.include_router(opening_api.router)
     app.include_router(opening_web.router)
     app.include_router(deposits_api.router)

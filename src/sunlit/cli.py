@@ -57,7 +57,6 @@ def _register_domains() -> None:
     from sunlit.award import cli as award_cli
     from sunlit.bidding import cli as bidding_cli
     from sunlit.demo import cli as demo_cli
-    from sunlit.deposits import cli as deposits_cli
     from sunlit.draws import cli as draws_cli
     from sunlit.evaluation import cli as evaluation_cli
     from sunlit.experts import cli as experts_cli
@@ -65,6 +64,7 @@ def _register_domains() -> None:
     from sunlit.notices import cli as notices_cli
     from sunlit.projects import cli as projects_cli
     from sunlit.signer import cli as signer_cli
+    from sunlit.sim import cli as sim_cli
     from sunlit.transparency import cli as transparency_cli
 
     identity_cli.register(app)
@@ -74,11 +74,11 @@ def _register_domains() -> None:
     notices_cli.register(app)
     draws_cli.register(app)
     bidding_cli.register(app)
-    deposits_cli.register(app)
     award_cli.register(app)
     evaluation_cli.register(app)
     experts_cli.register(app)
     demo_cli.register(app)
+    sim_cli.register(app)
 
 
 _register_domains()

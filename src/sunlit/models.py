@@ -5,6 +5,7 @@ from sunlit.bidding import models as bidding_models
 from sunlit.deposits import models as deposits_models
 from sunlit.evaluation import models as evaluation_models
 from sunlit.experts import models as experts_models
+from sunlit.guarantees import models as guarantees_models
 from sunlit.identity import models as identity_models
 from sunlit.kernel import audit, partner, tlog
 from sunlit.kernel.db import Base
@@ -23,6 +24,7 @@ __all__ = [
     "deposits_models",
     "evaluation_models",
     "experts_models",
+    "guarantees_models",
     "identity_models",
     "metadata",
     "notices_models",

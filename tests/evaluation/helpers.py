@@ -139,6 +139,9 @@ def opened_section(
     )
     assert r.status_code == 200, r.text
     outputs = {o["name"]: o["value"] for o in r.json()["outputs"]}
+    # Bidders' confirmation window (ADR 0011): silence until it closes counts as 视为认可.
+    view = client.get(opening, headers=world.staff.headers).json()
+    clock.set(dt.datetime.fromisoformat(view["confirm_until"]) + dt.timedelta(seconds=1))
     r = client.post(f"{opening}/record", headers=world.staff.headers)
     assert r.status_code == 200, r.text
     return Opened(sid, code, bidders, by_code, outputs["下浮系数K"], tender["id"])

@@ -170,6 +170,7 @@ class BasicAccount:
 
 
 def basic_account(db: Session, org_id: str) -> BasicAccount:
+    """The organization's registered basic account; empty fields when none is registered."""
     org = db.get(Organization, org_id)
     if org is None:
         return BasicAccount("", "")
