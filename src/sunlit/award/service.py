@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sunlit.evaluation import queries as evaluation_queries
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import audit, clock
 from sunlit.kernel.authz import Actor, system_actor
@@ -150,14 +151,59 @@ def _amount(row: AwardCandidate) -> Decimal:
 # --- opening the award from the evaluation report ---------------------------------------------
 
 
+def report_result(db: Session, section: Section) -> EvaluationResult:
+    """The section's signed evaluation report (``evaluation.queries.signed_report``) as the
+    award's input: its id, digest and 中标候选人 in rank order, with the duration and quality
+    each bidder announced at the opening. Refused when no signed report exists."""
+    report = evaluation_queries.signed_report(db, section.id)
+    if report is None:
+        raise Conflict(
+            "award.no_signed_report",
+            "该标段尚无评标委员会全体成员签署的评标报告，不能进入定标",
+        )
+    announced = {b.credit_code: b for b in _bidders(db, section)}
+    candidates = []
+    for c in report.candidates:
+        bid = announced.get(c.credit_code)
+        candidates.append(
+            RankedCandidate(
+                org_id=c.org_id or "",
+                credit_code=c.credit_code,
+                name=c.name,
+                price=c.price,
+                score="" if c.score is None else f"{c.score}",
+                rank=c.rank,
+                duration_days=bid.duration_days if bid else None,
+                quality=(bid.quality or "") if bid else "",
+            )
+        )
+    return EvaluationResult(report.report_id, candidates, report.digest)
+
+
 @use_case
-def open_award(
+def open_award(db: Session, actor: Actor, section_id: str) -> AwardProcess:
+    """收到评标报告: the candidates of the section's signed evaluation report become its
+    award process (refused, changing nothing, while no signed report exists)."""
+    section = _section(db, section_id)
+    POLICY.require(actor, "award.open", section.tender_project)
+    if db.scalar(select(AwardProcess.id).where(AwardProcess.section_id == section.id)):
+        raise Conflict("award.exists", "该标段的定标已开始")
+    return _open(db, actor, section, report_result(db, section))
+
+
+@use_case
+def open_award_from(
     db: Session, actor: Actor, section_id: str, result: EvaluationResult
 ) -> AwardProcess:
-    """收到评标报告: the ranked candidates become the award process of the section."""
+    """The same from a given result. Not reachable from the API or the pages: the award
+    domain's own tests use it to start from a ranking without running an evaluation."""
     section = _section(db, section_id)
+    POLICY.require(actor, "award.open", section.tender_project)
+    return _open(db, actor, section, result)
+
+
+def _open(db: Session, actor: Actor, section: Section, result: EvaluationResult) -> AwardProcess:
     tender = section.tender_project
-    POLICY.require(actor, "award.open", tender)
     if db.scalar(select(AwardProcess.id).where(AwardProcess.section_id == section.id)):
         raise Conflict("award.exists", "该标段的定标已开始")
     report_id = _text(result.report_id, "award.report", "report_id", "缺少评标报告标识", 64)
