@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from sunlit import __version__
 from sunlit.award import api as award_api
+from sunlit.award import service as award_service
 from sunlit.award import web as award_web
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
@@ -106,6 +107,13 @@ def make_scheduler(
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     jobs.extend(partner_jobs(settings, database))
+
+    def deposit_release() -> None:
+        """Contracted sections whose bid deposits are not released yet (ADR 0018)."""
+        with database.session_scope() as db:
+            award_service.release_due_deposits(db)
+
+    jobs.append(Job("award.deposit_release", 60, deposit_release))
     if notifier is not None:
 
         def expert_answers() -> None:

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sunlit.deposits import service as deposits_service
 from sunlit.evaluation import queries as evaluation_queries
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import audit, clock
@@ -49,6 +51,8 @@ from .models import (
 from .policies import POLICY
 from .rules import PassOver, RankedCandidate
 from .states import LIFECYCLE, AwardAction, AwardStatus, DecisionContext
+
+_log = logging.getLogger(__name__)
 
 TEXT_MAX: Final = 2000
 EVIDENCE_MAX: Final = 10 * 1024 * 1024
@@ -820,3 +824,72 @@ def cancel(db: Session, actor: Actor, section_id: str, reason: str) -> AwardProc
     row.closed_at = clock.now()
     audit.record(db, actor, "award.cancelled", "award_process", row.id, {"reason": text})
     return row
+
+
+# --- bid deposits after the contract (招标投标法实施条例第五十七条) ---------------------------
+
+# Pass-over reasons whose bidder's deposit is not returned (实施条例第七十四条: 中标人无正当理由
+# 不与招标人订立合同, 或者不按照招标文件要求提交履约保证金, 投标保证金不予退还).
+FORFEIT_REASONS: Final = frozenset({"gave_up", "no_security"})
+
+
+def contracts_awaiting_release(db: Session) -> list[str]:
+    """Sections whose contract is recorded and whose deposits are not released yet."""
+    return list(
+        db.scalars(
+            select(AwardProcess.section_id)
+            .join(AwardContract, AwardContract.process_id == AwardProcess.id)
+            .where(AwardContract.deposits_released_at.is_(None))
+            .order_by(AwardContract.submitted_at)
+        )
+    )
+
+
+@use_case
+def release_deposits(db: Session, actor: Actor, section_id: str) -> AwardContract:
+    """退还投标保证金 of a contracted section (within 5 days of signing, with interest): every
+    paid deposit is refunded except those of candidates passed over for giving up the award
+    or not furnishing the performance security (forfeited). One transaction with the marker,
+    so a crash never releases twice or forgets a section."""
+    row, section = _process(db, section_id)
+    contract = db.scalar(
+        select(AwardContract).where(AwardContract.process_id == row.id).with_for_update()
+    )
+    if contract is None:
+        raise Conflict("award.deposits.no_contract", "合同尚未登记，不能退还投标保证金")
+    if contract.deposits_released_at is not None:
+        raise Conflict("award.deposits.released", "该标段的投标保证金已退还")
+    forfeit = [
+        c.org_id
+        for c in row.candidates
+        for po in db.scalars(select(AwardPassOver).where(AwardPassOver.candidate_id == c.id))
+        if po.reason_code in FORFEIT_REASONS
+    ]
+    signed_on = clock.ensure_aware(contract.signed_at).date()
+    _refunds, payload = deposits_service.release_step(
+        db, actor, section.id, signed_on, forfeit_org_ids=forfeit
+    )
+    contract.deposits_released_at = clock.now()
+    audit.record(
+        db,
+        actor,
+        "award.deposits.released",
+        "award_process",
+        row.id,
+        {"section_code": section.code, "contract_code": contract.contract_code, **payload},
+    )
+    return contract
+
+
+def release_due_deposits(db: Session) -> int:
+    """Scheduler job (``award.deposit_release``): release the deposits of every contracted
+    section not released yet, each in its own transaction; a failure is retried next run."""
+    done = 0
+    for section_id in contracts_awaiting_release(db):
+        db.rollback()
+        try:
+            release_deposits(db, system_actor("award"), section_id)
+            done += 1
+        except Exception:
+            _log.exception("releasing the deposits of section %s failed", section_id)
+    return done
