@@ -21,12 +21,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlit.app import make_scheduler
 from sunlit.award import service as award_service
 from sunlit.award.models import AwardContract
 from sunlit.experts import service as experts_service
 from sunlit.experts.notify import RecordingNotifier
 from sunlit.kernel.audit import AuditEvent
 from sunlit.kernel.clock import ManualClock
+from sunlit.kernel.db import Database
 from tests.evaluation.helpers import (
     answer_invitation,
     api,
@@ -54,7 +56,13 @@ def _events(db: Session, action: str) -> list[AuditEvent]:
 
 
 def test_from_opening_through_experts_evaluation_award_contract_and_deposits(
-    client: Any, db: Session, world: World, clock: ManualClock, tmp_path: Path
+    client: Any,
+    db: Session,
+    world: World,
+    clock: ManualClock,
+    tmp_path: Path,
+    settings: Any,
+    database: Database,
 ) -> None:
     prices = ["9600000.00", "9800000.00", "10000000.00", "10200000.00"]
     o = opened_section(
@@ -216,7 +224,11 @@ def test_from_opening_through_experts_evaluation_award_contract_and_deposits(
     assert r.status_code == 200 and r.json()["status"] == "contracted", r.text
     db.rollback()
     assert award_service.contracts_awaiting_release(db) == [o.sid]
-    assert award_service.release_due_deposits(db) == 1
+    job = {j.name: j for j in make_scheduler(settings, database).jobs}["award.deposit_release"]
+    job.run()  # what the app's scheduler runs every minute
+    db.rollback()
+    assert award_service.contracts_awaiting_release(db) == []
+    job.run()
     assert award_service.release_due_deposits(db) == 0  # never twice
     (released,) = _events(db, "award.deposits.released")
     assert (
