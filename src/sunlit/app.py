@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from sunlit import __version__
 from sunlit.award import api as award_api
+from sunlit.award import service as award_service
 from sunlit.award import web as award_web
 from sunlit.bidding import api as bidding_api
 from sunlit.bidding import service as bidding_service
@@ -109,6 +110,14 @@ def make_scheduler(
 
     jobs.append(Job("bidding.stale_uploads", 600, stale_uploads))
     jobs.extend(partner_jobs(settings, database))
+
+    def security_release() -> None:
+        """Contracted sections whose bid securities (deposits, guarantees) are not released yet
+        (ADR 0018)."""
+        with database.session_scope() as db:
+            award_service.release_due_securities(db)
+
+    jobs.append(Job("award.security_release", 60, security_release))
     if notifier is not None:
 
         def expert_answers() -> None:

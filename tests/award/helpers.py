@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sunlit.kernel.authz import Role
+from sunlit.award import service
+from sunlit.award.rules import RankedCandidate
+from sunlit.award.service import EvaluationResult
+from sunlit.kernel.authz import Actor, Role
 from sunlit.kernel.clock import ManualClock
+from sunlit.kernel.errors import DomainError
 from tests.opening.hall_helpers import Prepared, prepare
 from tests.projects.helpers import World, _party
 
@@ -74,16 +79,46 @@ def ranked_from_opening(
     ]
 
 
-def open_award(client: Any, world: World, p: Prepared, order: list[int]) -> dict[str, Any]:
-    r = client.post(
-        award(p.sid, "/open"),
-        json={
-            "report_id": "report-0001",
-            "report_digest": "sm3:" + "ab" * 32,
-            "candidates": ranked_from_opening(client, world, p, order),
-        },
-        headers=world.staff.headers,
+def result_of(ranked: list[dict[str, Any]], report_id: str = "report-0001") -> EvaluationResult:
+    """A stand-in for a signed evaluation report's hand-over (the lifecycle tests run the real
+    evaluation; the award tests start from a ranking of their own)."""
+    return EvaluationResult(
+        report_id=report_id,
+        report_digest="sm3:" + "ab" * 32,
+        candidates=[
+            RankedCandidate(
+                org_id=c.get("org_id", ""),
+                credit_code=c["credit_code"],
+                name=c.get("name", ""),
+                price=Decimal(str(c["price"])),
+                score=c.get("score", ""),
+                rank=c["rank"],
+                duration_days=c.get("duration_days"),
+                quality=c.get("quality") or "",
+            )
+            for c in ranked
+        ],
     )
-    assert r.status_code == 201, r.text
+
+
+def try_open(
+    db: Session, actor: Actor, sid: str, ranked: list[dict[str, Any]]
+) -> tuple[int, str, str]:
+    """Open the award from ``ranked`` through the service; (status, code, detail) of the refusal,
+    or (201, "", "") when it opened."""
+    try:
+        service.open_award_from(db, actor, sid, result_of(ranked))
+    except DomainError as exc:
+        return exc.status, exc.code, exc.detail
+    return 201, "", ""
+
+
+def open_award(
+    client: Any, db: Session, world: World, p: Prepared, order: list[int]
+) -> dict[str, Any]:
+    ranked = ranked_from_opening(client, world, p, order)
+    assert try_open(db, world.staff.actor, p.sid, ranked) == (201, "", "")
+    r = client.get(award(p.sid), headers=world.staff.headers)
+    assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out

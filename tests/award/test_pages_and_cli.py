@@ -52,7 +52,7 @@ def test_award_pages_and_offline_verification(
     waiting = client.get(f"/award/{sid}", headers=world.agency.headers)
     assert waiting.status_code == 200 and "尚未收到评标报告" in waiting.text
     assert client.get(f"/award/{sid}", headers=p.bidders[0].headers).status_code == 404
-    view = open_award(client, world, p, [0, 1, 2])
+    view = open_award(client, db, world, p, [0, 1, 2])
     first, second = view["candidates"][0], view["candidates"][1]
     by_code = {b.credit_code: b for b in p.bidders}
     loser, winner = by_code[first["credit_code"]], by_code[second["credit_code"]]

@@ -37,7 +37,7 @@ def test_procurement_award_and_contract_publicity(
         .values(category="government_procurement")
     )
     db.commit()
-    view = open_award(client, world, p, [1, 0, 2])
+    view = open_award(client, db, world, p, [1, 0, 2])
     assert view["government_procurement"] and view["rule_bound"]
     assert not view["publicity_required"]
     first, second = view["candidates"][0], view["candidates"][1]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sunlit.kernel.clock import ManualClock
-from tests.award.helpers import award, closed_opening, open_award, opening
+from tests.award.helpers import award, closed_opening, open_award, opening, try_open
 from tests.award.test_award_api import refused, snapshot
 from tests.opening.hall_helpers import prepare
 from tests.projects.helpers import World, build_world
@@ -25,22 +25,16 @@ def test_report_before_the_opening_is_closed(
     client: Any, db: Session, world: World, clock: ManualClock, tmp_path: Path
 ) -> None:
     p = prepare(client, db, world, clock, tmp_path, n=3)
-    body = {
-        "report_id": "r",
-        "candidates": [{"rank": 1, "credit_code": p.bidders[0].credit_code, "price": "1"}],
-    }
+    ranked = [{"rank": 1, "credit_code": p.bidders[0].credit_code, "price": "1"}]
     before = snapshot(db)
+    assert try_open(db, world.staff.actor, p.sid, ranked)[:2] == (409, "award.no_opening")
     refused(
-        client.post(award(p.sid, "/open"), json=body, headers=world.staff.headers),
+        client.post(award(p.sid, "/open"), headers=world.staff.headers),
         409,
-        "award.no_opening",
+        "award.no_signed_report",
     )
     assert client.post(opening(p.sid, "/start"), headers=world.staff.headers).status_code == 200
-    refused(
-        client.post(award(p.sid, "/open"), json=body, headers=world.staff.headers),
-        409,
-        "award.opening_not_closed",
-    )
+    assert try_open(db, world.staff.actor, p.sid, ranked)[:2] == (409, "award.opening_not_closed")
     # Award tables untouched (the audit log grew only by the opening's own events).
     assert snapshot(db)[:7] == before[:7]
 
@@ -50,7 +44,7 @@ def test_cancel_and_answers_by_the_wrong_party(
 ) -> None:
     p = closed_opening(client, db, world, clock, tmp_path, n=3)
     sid = p.sid
-    open_award(client, world, p, [0, 1, 2])
+    open_award(client, db, world, p, [0, 1, 2])
     r = client.post(award(sid, "/publicity"), json={"days": 3}, headers=world.agency.headers)
     assert r.status_code == 200, r.text
     r = client.post(

@@ -166,11 +166,13 @@ def sign(party: Party, message: str) -> str:
     return base64.b64encode(suite.sign(party.cred.private_key, message.encode())).decode()
 
 
-def seated_committee(client: Any, world: World, sid: str, members: list[Party]) -> None:
-    """Form the committee from ``members`` (all drawn), sign in, declare, elect the first as
-    leader and start the evaluation."""
-    body = {"members": [{"user_id": p.user_id, "source": "drawn"} for p in members]}
-    r = client.post(api(sid), json=body, headers=world.staff.headers)
+def seated_committee(
+    client: Any, db: Session, world: World, sid: str, members: list[Party]
+) -> None:
+    """Draw ``members`` as the section's experts, form the committee from the draw, sign in,
+    declare, elect the first as leader and start the evaluation."""
+    drawn_experts(client, db, world, sid, members)
+    r = client.post(api(sid), json={}, headers=world.staff.headers)
     assert r.status_code == 201, r.text
     leader = next(m["id"] for m in r.json()["members"] if m["name"] == members[0].person)
     for p in members:
@@ -181,3 +183,89 @@ def seated_committee(client: Any, world: World, sid: str, members: list[Party]) 
         assert r.status_code in (200, 409), r.text
     r = client.post(api(sid, "/start"), headers=world.staff.headers)
     assert r.status_code == 200, r.text
+
+
+def drawn_experts(
+    client: Any,
+    db: Session,
+    world: World,
+    sid: str,
+    members: list[Party],
+    *,
+    alternates: int = 0,
+    confirm: bool = True,
+    pool_employer: dict[str, str] | None = None,
+) -> str:
+    """The expert draw (ADR 0013) over the real API: ``members`` enter the pool (linked to their
+    accounts, one specialty), the center draws them all, each confirms on his own invitation
+    (unless ``confirm`` is false). ``pool_employer`` gives a pool entry an employer other than
+    the account's organization (a profile not kept up to date). Returns the draw id."""
+    from sunlit.experts import service as experts_service
+    from sunlit.kernel import clock as kclock
+    from tests.experts.helpers import at, expert_in
+
+    for i, p in enumerate(members):
+        experts_service.register_expert(
+            db,
+            world.staff.actor,
+            expert_in(
+                500 + i,
+                name=p.person,
+                user_id=p.user_id,
+                employer_credit_code=(pool_employer or {}).get(p.user_id, p.credit_code),
+            ),
+        )
+    center = CenterSecret.new("gm", committed_at=kclock.now())
+    r = client.post(
+        f"/api/v1/sections/{sid}/expert-draws",
+        json={
+            "evaluation_starts_at": at(1, 9).isoformat(),
+            "evaluation_ends_at": at(1, 17).isoformat(),
+            "venue": "苏州市公共资源交易中心3号评标室",
+            "strata": [
+                {"specialty": "A0101", "count": len(members) - alternates, "alternates": alternates}
+            ],
+            "regions": [],
+            "region_reason": "",
+            "cooldown_days": 0,
+            "response_minutes": 30,
+            "commitment": center.commitment.hex(),
+        },
+        headers=world.staff.headers,
+    )
+    assert r.status_code == 201, r.text
+    did = r.json()["id"]
+    r = client.post(f"/api/v1/expert-draws/{did}/fix", headers=world.staff.headers)
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/api/v1/expert-draws/{did}/supervisor-value",
+        json={"value": "20261218"},
+        headers=world.supervisor.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/api/v1/expert-draws/{did}/draw",
+        json={"center_value": center.value.hex(), "center_salt": center.salt.hex()},
+        headers=world.staff.headers,
+    )
+    assert r.status_code == 200, r.text
+    if confirm:
+        for p in members:
+            answer_invitation(client, p, True)
+    return did
+
+
+def answer_invitation(client: Any, expert: Party, accept: bool) -> bool:
+    """The expert answers his open invitation, if he has one; True if he answered."""
+    r = client.get("/api/v1/experts/me/invitations", headers=expert.headers)
+    assert r.status_code == 200, r.text
+    open_ = [i for i in r.json() if i["can_answer"]]
+    if not open_:
+        return False
+    r = client.post(
+        f"/api/v1/experts/me/invitations/{open_[0]['id']}/answer",
+        json={"accept": accept, "reason": "" if accept else "当日另有评标任务"},
+        headers=expert.headers,
+    )
+    assert r.status_code == 200, r.text
+    return True

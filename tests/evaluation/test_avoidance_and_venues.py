@@ -23,7 +23,8 @@ from sunlit.kernel.clock import ManualClock
 from sunlit.kernel.crypto.x509 import SubjectInfo
 from sunlit.kernel.db import new_id
 from sunlit.kernel.web import sessions
-from tests.evaluation.helpers import api, confirm_opening, experts, opened_section
+from tests.evaluation.helpers import api, confirm_opening, drawn_experts, experts, opened_section
+from tests.experts.helpers import EMPLOYERS
 from tests.identity.helpers import SYSTEM, csrf_headers
 from tests.projects.helpers import Party, World, build_world
 
@@ -68,9 +69,16 @@ def test_avoidance_recusal_replacement_and_remote_venues(
     ex = experts(db, world, 5)
     insider = _employee_expert(db, world, b0, "钱工")
     committee = [ex[0], ex[1], ex[2], ex[3], insider]
-    body = {"members": [{"user_id": p.user_id, "source": "drawn"} for p in committee]}
-    r = client.post(api(o.sid), json=body, headers=world.staff.headers)
+    rep = world.tenderer
+    # The insider's pool profile still names his former employer, so the draw's exclusion
+    # rules cannot catch him; his 回避 has to come at the evaluation.
+    former = EMPLOYERS["uni"][1]
+    drawn_experts(
+        client, db, world, o.sid, [*committee, ex[4]], pool_employer={insider.user_id: former}
+    )
+    r = client.post(api(o.sid), json={"tenderer_reps": [rep.user_id]}, headers=world.staff.headers)
     assert r.status_code == 201, r.text
+    assert len(r.json()["members"]) == 7
     ids = {m["name"]: m["id"] for m in r.json()["members"]}
 
     # Remote off-site evaluation: a main room here, a sub venue at another center.
@@ -153,21 +161,36 @@ def test_avoidance_recusal_replacement_and_remote_venues(
     for p in (ex[1], ex[2], insider):
         r = client.post(api(o.sid, "/declare"), json={"commitment": True}, headers=p.headers)
         assert r.status_code == 200, r.text
-    # Four active members: not a valid committee; the center replaces the recused member.
+    # Six active members: not a valid committee. No drawn expert is left to replace the
+    # recused one (that needs a supplementary draw); a present member cannot be replaced.
     r = client.post(api(o.sid, "/start"), headers=world.staff.headers)
     assert r.status_code == 409 and "5人以上单数" in r.json()["detail"]
     r = client.post(
         api(o.sid, f"/members/{ids[ex[1].person]}/replace"),
-        json={"user_id": ex[4].user_id, "source": "drawn"},
+        json={},
         headers=world.staff.headers,
     )
     assert r.status_code == 409 and r.json()["code"] == "evaluation.member.present"
     r = client.post(
         api(o.sid, f"/members/{ids[ex[3].person]}/replace"),
-        json={"user_id": ex[4].user_id, "source": "drawn"},
+        json={},
         headers=world.staff.headers,
     )
+    assert r.status_code == 409 and r.json()["code"] == "evaluation.member.no_replacement"
+    # The tenderer's representative recuses as well: five drawn experts remain.
+    assert client.post(api(o.sid, "/sign-in"), headers=rep.headers).status_code == 200
+    r = client.post(
+        api(o.sid, "/declare"),
+        json={"recuse": True, "reason": "招标人另行委派代表"},
+        headers=rep.headers,
+    )
     assert r.status_code == 200, r.text
+    r = client.post(
+        api(o.sid, f"/members/{ids[rep.person]}/replace"),
+        json={"user_id": world.staff.user_id},
+        headers=world.staff.headers,
+    )
+    assert r.status_code == 422 and r.json()["code"] == "evaluation.member.not_tenderer"
     assert client.post(api(o.sid, "/sign-in"), headers=ex[4].headers).status_code == 200
     r = client.post(
         api(o.sid, "/declare"),

@@ -58,7 +58,7 @@ def test_reasonable_low_price(
     )
     confirm_opening(client, world, o.sid)
     members = experts(db, world, 5)
-    seated_committee(client, world, o.sid, members)
+    seated_committee(client, db, world, o.sid, members)
     for p in members:
         for b in o.bidders:
             r = client.put(api(o.sid, f"/sheets/{b.credit_code}"), json={}, headers=p.headers)
@@ -116,7 +116,7 @@ def test_lowest_evaluated_price_with_adjustments(
     )
     confirm_opening(client, world, o.sid)
     members = experts(db, world, 5)
-    seated_committee(client, world, o.sid, members)
+    seated_committee(client, db, world, o.sid, members)
     b0, b1, b2 = (b.credit_code for b in o.bidders)
     # B1: experts propose +100,000 … +140,000 (mean +120,000); B2: −10,000.50 by all.
     for i, p in enumerate(members):

@@ -22,7 +22,15 @@ from sunlit.evaluation import queries as evaluation_queries
 from sunlit.evaluation.models import EvaluationReport, ReportSignature
 from sunlit.kernel.audit import AuditEvent
 from sunlit.kernel.clock import ManualClock
-from tests.evaluation.helpers import api, confirm_opening, experts, opened_section, sign
+from tests.evaluation.helpers import (
+    answer_invitation,
+    api,
+    confirm_opening,
+    drawn_experts,
+    experts,
+    opened_section,
+    sign,
+)
 from tests.projects.helpers import World, build_world
 
 PLAN = {
@@ -71,25 +79,35 @@ def test_committee_scores_report_and_signatures(
     r = client.put(api(o.sid, "/plan"), json=PLAN, headers=world.agency.headers)
     assert r.status_code == 200 and r.json()["defined"], r.text
 
-    # Committee: 5+ odd, two thirds drawn.
-    def form(members: list[tuple[Any, str]], who: Any = world.staff) -> Any:
-        body = {"members": [{"user_id": p.user_id, "source": s} for p, s in members]}
+    # Committee: formed from the expert draw (5+ odd, two thirds drawn).
+    def form(reps: list[Any], who: Any = world.staff) -> Any:
+        body = {"tenderer_reps": [p.user_id for p in reps]}
         return client.post(api(o.sid), json=body, headers=who.headers)
 
-    r = form([(e, "drawn") for e in ex])
+    r = form([rep])
+    assert r.status_code == 409 and r.json()["code"] == "evaluation.committee.no_draw"
+    did = drawn_experts(client, db, world, o.sid, ex, confirm=False)
+    for e in ex[:3]:
+        assert answer_invitation(client, e, True)
+    r = form([rep])
+    assert r.status_code == 409 and r.json()["code"] == "evaluation.committee.draw_incomplete"
+    assert "通知确认中" in r.json()["detail"]
+    assert answer_invitation(client, ex[3], True)
+    r = form([])
     assert r.status_code == 422 and r.json()["code"] == "evaluation.committee.size"
-    r = form([(e, "drawn") for e in ex[:3]] + [(rep, "tenderer_rep"), (world.agency, "drawn")])
-    assert r.status_code == 422 and r.json()["code"] == "evaluation.member.not_expert"
-    r = form([(e, "drawn") for e in ex] + [(rep, "tenderer_rep")], who=world.agency)
+    r = form([rep], who=world.agency)
     assert r.status_code == 403
     before = _events(db)
-    r = form([(e, "drawn") for e in ex[:3]] + [(rep, "tenderer_rep"), (rep, "drawn")])
+    r = form([rep, rep])
     assert r.status_code == 422 and r.json()["code"] == "evaluation.committee.duplicate"
-    r = form([(e, "drawn") for e in ex] + [(world.staff, "tenderer_rep")])
+    r = form([world.staff])
     assert r.status_code == 422 and r.json()["code"] == "evaluation.member.not_tenderer"
     assert _events(db) == before  # refusals change nothing
-    r = form([(e, "drawn") for e in ex] + [(rep, "tenderer_rep")])
+    r = form([rep])
     assert r.status_code == 201, r.text
+    # Double-blind until evaluation starts: the tenderer's agency sees no drawn names.
+    text = client.get(api(o.sid), headers=world.agency.headers).text
+    assert not any(e.person in text for e in ex), text
     view = r.json()
     assert view["status"] == "formed" and len(view["members"]) == 5
     ids = {m["name"]: m["id"] for m in view["members"]}
@@ -122,9 +140,16 @@ def test_committee_scores_report_and_signatures(
     assert [m["name"] for m in r.json()["members"] if m["leader"]] == [leader.person]
     r = client.post(api(o.sid, "/start"), headers=ex[1].headers)
     assert r.status_code == 403
+    assert client.get(f"/api/v1/expert-draws/{did}/disclosure.json").status_code == 404
     r = client.post(api(o.sid, "/start"), headers=world.staff.headers)
     assert r.status_code == 200 and r.json()["status"] == "started", r.text
     assert {b["credit_code"] for b in r.json()["bids"]} == {b0, b1, b2}
+    # Starting disclosed the draw in the same transaction (one audit event, the start's).
+    draw = client.get(f"/api/v1/expert-draws/{did}", headers=world.agency.headers).json()
+    assert draw["status"] == "disclosed"
+    assert client.get(f"/api/v1/expert-draws/{did}/disclosure.json").status_code == 200
+    text = client.get(api(o.sid), headers=world.agency.headers).text
+    assert all(e.person in text for e in ex)
     r = client.put(api(o.sid, "/plan"), json=PLAN, headers=world.agency.headers)
     assert r.status_code == 409 and r.json()["code"] == "evaluation.plan.frozen"
 

@@ -24,6 +24,7 @@ from sunlit.kernel import audit, partner
 from sunlit.kernel.clock import ManualClock
 from sunlit.kernel.crypto import get_suite
 from sunlit.kernel.db import Database
+from sunlit.kernel.errors import DomainError
 from tests.guarantees.helpers import Market, after_deadline, basic_account, open_market
 from tests.projects.helpers import World, build_world
 
@@ -534,3 +535,34 @@ def test_pages_in_chinese(market: Market, db: Session) -> None:
     assert "运行监测" in r.text and m.sim.name in r.text
     r = m.client.get("/guarantees/verify", params={"no": "X", "code": "Y"})
     assert "未找到该保函" in r.text
+
+
+def test_release_step_keeps_the_guarantees_of_forfeiting_bidders(
+    market: Market, db: Session, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The award's release after the contract (ADR 0018) releases every live guarantee except
+    those of candidates passed over for giving up (the tenderer may claim on them)."""
+    m = market
+    a, b, _c = m.bidders
+    apps = {p.org_id: m.apply(p) for p in (a, b)}
+    assert m.deliver().delivered == 2
+    for _ in range(10):  # the FI's callbacks (decision, payment, issuance) for both
+        if all(m.status(p, apps[p.org_id]["id"])["status"] == "issued" for p in (a, b)):
+            break
+        m.pump()
+    assert [m.status(p, apps[p.org_id]["id"])["status"] for p in (a, b)] == ["issued"] * 2
+    for p in (a, b):
+        m.upload_bid(p, tmp_path, "12345000.00")
+    after_deadline(m, clock, db)
+    with m.database.session_scope() as s:
+        with pytest.raises(DomainError) as refused:
+            gservice.release_step(s, m.sid, "expired")
+        assert refused.value.code == "guarantee.release.reason"
+        released = gservice.release_step(s, m.sid, "contract_signed", keep_org_ids=[b.org_id])
+        s.commit()
+    assert released == [apps[a.org_id]["order_no"]]
+    assert m.status(a, apps[a.org_id]["id"])["status"] == "released"
+    assert m.status(b, apps[b.org_id]["id"])["status"] == "issued"
+    assert m.deliver().delivered == 1  # the release notice reaches the FI
+    assert m.sim.state.orders[apps[a.org_id]["order_no"]]["status"] == "released"
+    assert m.sim.state.orders[apps[b.org_id]["order_no"]]["status"] != "released"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -21,30 +20,13 @@ from sunlit.projects.api import Calendar
 from sunlit.transparency import keys as platform_keys
 
 from . import letters, queries, service
-from .rules import PassOver, RankedCandidate
+from .rules import PassOver
 
 router = APIRouter(tags=["award 定标"])
 Db = Annotated[Session, Depends(get_db)]
 LoggedIn = Annotated[Actor, Depends(require_actor)]
 View = dict[str, Any]
 BASE = "/api/v1/sections/{section_id}/award"
-
-
-class CandidateIn(BaseModel):
-    rank: int = Field(ge=1, description="排名（WIN_CANDIDATE_ORDER）")
-    credit_code: str = Field(description="统一社会信用代码")
-    price: Decimal = Field(description="投标价格（元）")
-    score: str = Field("", description="评分结果")
-    duration_days: int | None = None
-    quality: str = ""
-    org_id: str = ""
-    name: str = ""
-
-
-class OpenIn(BaseModel):
-    report_id: str = Field(description="评标报告标识")
-    report_digest: str = ""
-    candidates: list[CandidateIn]
 
 
 class PublicityIn(BaseModel):
@@ -109,26 +91,9 @@ def view(section_id: str, db: Db, actor: LoggedIn) -> View:
     return queries.process_view(db, actor, section_id)
 
 
-@router.post(BASE + "/open", status_code=201, summary="收到评标报告：按排名登记中标候选人")
-def open_award(section_id: str, body: OpenIn, db: Db, actor: LoggedIn) -> View:
-    result = service.EvaluationResult(
-        report_id=body.report_id,
-        report_digest=body.report_digest,
-        candidates=[
-            RankedCandidate(
-                org_id=c.org_id,
-                credit_code=c.credit_code,
-                name=c.name,
-                price=c.price,
-                score=c.score,
-                rank=c.rank,
-                duration_days=c.duration_days,
-                quality=c.quality,
-            )
-            for c in body.candidates
-        ],
-    )
-    service.open_award(db, actor, section_id, result)
+@router.post(BASE + "/open", status_code=201, summary="依已签署的评标报告进入定标")
+def open_award(section_id: str, db: Db, actor: LoggedIn) -> View:
+    service.open_award(db, actor, section_id)
     return queries.process_view(db, actor, section_id)
 
 

@@ -172,3 +172,6 @@ class AwardContract(Base):
     publicity_due: Mapped[dt.date | None]  # 政府采购: 2 working days after signing
     publicity_late: Mapped[bool] = mapped_column(default=False)
     recorded_by: Mapped[str | None] = mapped_column(String(32))
+    # The section's bid deposits released (deposits.release_step) after the contract: set by
+    # the award.security_release job; None until then (the job retries until it is set).
+    securities_released_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,9 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sunlit.deposits import service as deposits_service
+from sunlit.evaluation import queries as evaluation_queries
+from sunlit.guarantees import service as guarantees_service
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import audit, clock
 from sunlit.kernel.authz import Actor, system_actor
@@ -48,6 +52,8 @@ from .models import (
 from .policies import POLICY
 from .rules import PassOver, RankedCandidate
 from .states import LIFECYCLE, AwardAction, AwardStatus, DecisionContext
+
+_log = logging.getLogger(__name__)
 
 TEXT_MAX: Final = 2000
 EVIDENCE_MAX: Final = 10 * 1024 * 1024
@@ -150,14 +156,59 @@ def _amount(row: AwardCandidate) -> Decimal:
 # --- opening the award from the evaluation report ---------------------------------------------
 
 
+def report_result(db: Session, section: Section) -> EvaluationResult:
+    """The section's signed evaluation report (``evaluation.queries.signed_report``) as the
+    award's input: its id, digest and 中标候选人 in rank order, with the duration and quality
+    each bidder announced at the opening. Refused when no signed report exists."""
+    report = evaluation_queries.signed_report(db, section.id)
+    if report is None:
+        raise Conflict(
+            "award.no_signed_report",
+            "该标段尚无评标委员会全体成员签署的评标报告，不能进入定标",
+        )
+    announced = {b.credit_code: b for b in _bidders(db, section)}
+    candidates = []
+    for c in report.candidates:
+        bid = announced.get(c.credit_code)
+        candidates.append(
+            RankedCandidate(
+                org_id=c.org_id or "",
+                credit_code=c.credit_code,
+                name=c.name,
+                price=c.price,
+                score="" if c.score is None else f"{c.score}",
+                rank=c.rank,
+                duration_days=bid.duration_days if bid else None,
+                quality=(bid.quality or "") if bid else "",
+            )
+        )
+    return EvaluationResult(report.report_id, candidates, report.digest)
+
+
 @use_case
-def open_award(
+def open_award(db: Session, actor: Actor, section_id: str) -> AwardProcess:
+    """收到评标报告: the candidates of the section's signed evaluation report become its
+    award process (refused, changing nothing, while no signed report exists)."""
+    section = _section(db, section_id)
+    POLICY.require(actor, "award.open", section.tender_project)
+    if db.scalar(select(AwardProcess.id).where(AwardProcess.section_id == section.id)):
+        raise Conflict("award.exists", "该标段的定标已开始")
+    return _open(db, actor, section, report_result(db, section))
+
+
+@use_case
+def open_award_from(
     db: Session, actor: Actor, section_id: str, result: EvaluationResult
 ) -> AwardProcess:
-    """收到评标报告: the ranked candidates become the award process of the section."""
+    """The same from a given result. Not reachable from the API or the pages: the award
+    domain's own tests use it to start from a ranking without running an evaluation."""
     section = _section(db, section_id)
+    POLICY.require(actor, "award.open", section.tender_project)
+    return _open(db, actor, section, result)
+
+
+def _open(db: Session, actor: Actor, section: Section, result: EvaluationResult) -> AwardProcess:
     tender = section.tender_project
-    POLICY.require(actor, "award.open", tender)
     if db.scalar(select(AwardProcess.id).where(AwardProcess.section_id == section.id)):
         raise Conflict("award.exists", "该标段的定标已开始")
     report_id = _text(result.report_id, "award.report", "report_id", "缺少评标报告标识", 64)
@@ -774,3 +825,77 @@ def cancel(db: Session, actor: Actor, section_id: str, reason: str) -> AwardProc
     row.closed_at = clock.now()
     audit.record(db, actor, "award.cancelled", "award_process", row.id, {"reason": text})
     return row
+
+
+# --- bid deposits after the contract (招标投标法实施条例第五十七条) ---------------------------
+
+# Pass-over reasons whose bidder's deposit is not returned (实施条例第七十四条: 中标人无正当理由
+# 不与招标人订立合同, 或者不按照招标文件要求提交履约保证金, 投标保证金不予退还).
+FORFEIT_REASONS: Final = frozenset({"gave_up", "no_security"})
+
+
+def contracts_awaiting_release(db: Session) -> list[str]:
+    """Sections whose contract is recorded and whose deposits are not released yet."""
+    return list(
+        db.scalars(
+            select(AwardProcess.section_id)
+            .join(AwardContract, AwardContract.process_id == AwardProcess.id)
+            .where(AwardContract.securities_released_at.is_(None))
+            .order_by(AwardContract.submitted_at)
+        )
+    )
+
+
+@use_case
+def release_securities(db: Session, actor: Actor, section_id: str) -> AwardContract:
+    """Bid securities of a contracted section: 退还投标保证金 (within 5 days of signing, with
+    interest) and 退保 of the e-guarantees (notified to the FIs), except for candidates passed
+    over for giving up the award or not furnishing the performance security (their deposit is
+    forfeited, their guarantee stays live for the tenderer's claim). One transaction with the
+    marker, so a crash never releases twice or forgets a section."""
+    row, section = _process(db, section_id)
+    contract = db.scalar(
+        select(AwardContract).where(AwardContract.process_id == row.id).with_for_update()
+    )
+    if contract is None:
+        raise Conflict("award.deposits.no_contract", "合同尚未登记，不能退还投标保证金")
+    if contract.securities_released_at is not None:
+        raise Conflict("award.securities.released", "该标段的投标保证金已退还")
+    forfeit = [
+        c.org_id
+        for c in row.candidates
+        for po in db.scalars(select(AwardPassOver).where(AwardPassOver.candidate_id == c.id))
+        if po.reason_code in FORFEIT_REASONS
+    ]
+    signed_on = clock.ensure_aware(contract.signed_at).date()
+    _refunds, payload = deposits_service.release_step(
+        db, actor, section.id, signed_on, forfeit_org_ids=forfeit
+    )
+    # The same bidders' guarantees stay live so that the tenderer can claim on them.
+    payload["guarantees_released"] = guarantees_service.release_step(
+        db, section.id, "contract_signed", keep_org_ids=forfeit
+    )
+    contract.securities_released_at = clock.now()
+    audit.record(
+        db,
+        actor,
+        "award.securities.released",
+        "award_process",
+        row.id,
+        {"section_code": section.code, "contract_code": contract.contract_code, **payload},
+    )
+    return contract
+
+
+def release_due_securities(db: Session) -> int:
+    """Scheduler job (``award.security_release``): release the deposits of every contracted
+    section not released yet, each in its own transaction; a failure is retried next run."""
+    done = 0
+    for section_id in contracts_awaiting_release(db):
+        db.rollback()
+        try:
+            release_securities(db, system_actor("award"), section_id)
+            done += 1
+        except Exception:
+            _log.exception("releasing the deposits of section %s failed", section_id)
+    return done

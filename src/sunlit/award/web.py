@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from sunlit.evaluation import queries as evaluation_queries
 from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import DomainError, InvalidInput
@@ -30,6 +31,7 @@ Db = Annotated[Session, Depends(get_db)]
 LoggedIn = Annotated[Actor, Depends(require_actor)]
 
 DONE = {
+    "open": "已依评标报告登记中标候选人，进入定标",
     "publicity": "中标候选人公示已发布",
     "objection": "异议已提出，招标人应当自收到之日起3日内答复",
     "answer": "异议已答复",
@@ -62,10 +64,33 @@ def _context(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
 def page(request: Request, section_id: str, db: Db, actor: LoggedIn) -> HTMLResponse:
     waiting = queries.awaiting_report(db, actor, section_id)
     if waiting is not None:
-        return render(request, "award/waiting.html", {"section": waiting})
+        return render(request, "award/waiting.html", _waiting(db, actor, waiting))
     ctx = _context(db, actor, section_id)
     ctx["flash"] = DONE.get(request.query_params.get("done", ""), "")
     return render(request, "award/process.html", ctx)
+
+
+def _waiting(db: Session, actor: Actor, section: Any) -> dict[str, Any]:
+    return {
+        "section": section,
+        "can_open": POLICY.allows(actor, "award.open", section.tender_project),
+        "report": evaluation_queries.signed_report(db, section.id),
+    }
+
+
+@router.post("/award/{section_id}/open")
+def open_award(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Response:
+    """进入定标: from the section's signed evaluation report."""
+    try:
+        service.open_award(db, actor, section_id)
+    except DomainError as exc:
+        db.rollback()
+        waiting = queries.awaiting_report(db, actor, section_id)
+        if waiting is None:
+            raise
+        ctx = _waiting(db, actor, waiting) | {"flash": exc.detail, "flash_kind": "error"}
+        return render(request, "award/waiting.html", ctx, status_code=exc.status)
+    return RedirectResponse(f"/award/{section_id}?done=open", status_code=303)
 
 
 def _act(

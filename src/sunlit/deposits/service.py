@@ -744,8 +744,27 @@ def release_section(
     forfeit_org_ids: Sequence[str] = (),
 ) -> list[Refund]:
     """退还保证金 of a section after the contract is signed, with interest, within the
-    statutory period. Called by the award/contract domain or by center staff. Bidders listed
-    in ``forfeit_org_ids`` (不予退还, decided elsewhere with its legal ground) are skipped."""
+    statutory period. Called by center staff; the award domain runs :func:`release_step`
+    inside its own use case. Bidders listed in ``forfeit_org_ids`` (不予退还, decided
+    elsewhere with its legal ground) are skipped."""
+    refunds, payload = release_step(
+        db, actor, section_id, contract_signed_on, reason, forfeit_org_ids
+    )
+    audit.record(db, actor, "deposits.section.released", "section", section_id, payload)
+    return refunds
+
+
+def release_step(
+    db: Session,
+    actor: Actor,
+    section_id: str,
+    contract_signed_on: dt.date,
+    reason: str = "合同已签订，退还投标保证金",
+    forfeit_org_ids: Sequence[str] = (),
+) -> tuple[list[Refund], dict[str, Any]]:
+    """The work of :func:`release_section` without its audit event, for a use case of a
+    domain above (award) that records the release in its own event. Returns the refunds and
+    the audit payload."""
     POLICY.require(actor, "refund.release")
     section = _section(db, section_id)
     deadline = _deadline(section)
@@ -774,12 +793,8 @@ def release_section(
         if account.status not in REFUNDABLE or account.paid <= 0:
             continue
         refunds.append(_refund_account(db, _bank(db, account.bank_id), account, reason, due))
-    audit.record(
-        db,
-        actor,
-        "deposits.section.released",
-        "section",
-        section.id,
+    return (
+        refunds,
         {
             "section_code": section.code,
             "contract_signed_on": contract_signed_on.isoformat(),
@@ -796,7 +811,6 @@ def release_section(
             "forfeited": forfeited,
         },
     )
-    return refunds
 
 
 @use_case

@@ -45,12 +45,16 @@ class PlanIn(BaseModel):
 
 
 class MemberIn(BaseModel):
-    user_id: str
-    source: str = Field(description="drawn 抽取专家 | tenderer_rep 招标人代表")
+    user_id: str = Field(
+        "",
+        description="替换的成员账号：招标人代表必填；抽取专家可选（须为本标段确认参加且未列入的专家）",
+    )
 
 
 class CommitteeIn(BaseModel):
-    members: list[MemberIn]
+    tenderer_reps: list[str] = Field(
+        default_factory=list, description="招标人代表的账号（抽取的专家由专家抽取结果确定）"
+    )
 
 
 class VenueIn(BaseModel):
@@ -117,17 +121,13 @@ def set_plan(section_id: str, body: PlanIn, db: Db, actor: LoggedIn) -> View:
 
 @router.post("", status_code=201, summary="组建评标委员会（交易中心，依专家抽取结果）")
 def form(section_id: str, body: CommitteeIn, db: Db, actor: LoggedIn) -> View:
-    service.form_committee(
-        db, actor, section_id, [service.MemberInput(m.user_id, m.source) for m in body.members]
-    )
+    service.form_committee(db, actor, section_id, body.tenderer_reps)
     return queries.overview(db, actor, section_id)
 
 
 @router.post("/members/{member_id}/replace", summary="更换回避或未到场的成员")
 def replace(section_id: str, member_id: str, body: MemberIn, db: Db, actor: LoggedIn) -> View:
-    service.replace_member(
-        db, actor, section_id, member_id, service.MemberInput(body.user_id, body.source)
-    )
+    service.replace_member(db, actor, section_id, member_id, body.user_id)
     return queries.overview(db, actor, section_id)
 
 

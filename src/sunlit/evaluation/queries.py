@@ -130,7 +130,21 @@ def overview(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         "report": None,
     }
     if see_progress:
-        out["readiness"] = readiness(db, row) if row.status == EvaluationStatus.FORMED else []
+        # Double-blind (ADR 0013): the tenderer learns the drawn experts' names only when
+        # evaluation starts and the draw is disclosed.
+        blind = (
+            row.started_at is None
+            and not POLICY.allows(actor, "evaluation.host", ctx)
+            and not actor.has(Role.SUPERVISOR)
+            and me is None
+        )
+        if row.status == EvaluationStatus.FORMED:
+            problems = readiness(db, row)
+            if blind:
+                hidden = [m.name for m in members if m.source == "drawn"]
+                for name in hidden:
+                    problems = [p.replace(name, "抽取专家") for p in problems]
+            out["readiness"] = problems
         out["venues"] = [
             {
                 "id": v.id,
@@ -143,13 +157,14 @@ def overview(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
         ]
         for m in members:
             done = len(row.bids) - len(missing_of(row, m, sheets)) if row.bids else 0
+            hide = blind and m.source == "drawn"
             out["members"].append(
                 {
                     "id": m.id,
-                    "name": m.name,
+                    "name": "抽取专家（评标开始时公开）" if hide else m.name,
                     "source": m.source,
                     "source_label": SOURCES[m.source],
-                    "employer": m.employer_name,
+                    "employer": "" if hide else m.employer_name,
                     "signed_in": m.signed_in_at is not None,
                     "declared": m.declared_at is not None,
                     "committed": m.committed_at is not None,

@@ -25,6 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlit import scoring
+from sunlit.experts import queries as experts_queries
+from sunlit.experts import service as experts_service
+from sunlit.experts.states import DRAW_LIFECYCLE, DrawStatus
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import audit, clock
 from sunlit.kernel.authz import Actor, Role, system_actor
@@ -344,18 +347,52 @@ def _new_member(
     )
 
 
+def drawn_members(db: Session, section_id: str) -> list[MemberInput]:
+    """The experts confirmed in the section's expert draw (ADR 0013), as committee members.
+
+    Refused, changing nothing, when there is no draw, when it is not complete (every stratum
+    confirmed) or already disclosed, or when a confirmed expert has no platform account (he
+    could neither sign in nor sign the report). The refusals name the draw and the stratum,
+    never the expert: names stay hidden until evaluation starts."""
+    status = experts_queries.draw_status(db, section_id)
+    if status is None or status == DrawStatus.CANCELLED:
+        raise Conflict("evaluation.committee.no_draw", "该标段尚未抽取评标专家，不能组建评标委员会")
+    if status != DrawStatus.CONFIRMED:
+        raise Conflict(
+            "evaluation.committee.draw_incomplete",
+            "专家抽取尚未完成（当前：{state}），须待各专业抽取的专家全部确认参加后才能组建"
+            "评标委员会",
+            state=DRAW_LIFECYCLE.label(status),
+        )
+    out = []
+    for e in experts_queries.confirmed_experts(db, section_id):
+        if e.user_id is None:
+            raise Conflict(
+                "evaluation.committee.expert_without_account",
+                "专家抽取{draw}中{specialty}专业有一名确认参加的专家尚未开通平台账号，"
+                "请先为其开通账号再组建评标委员会",
+                draw=e.draw_code,
+                specialty=e.specialty,
+            )
+        out.append(MemberInput(e.user_id, "drawn"))
+    return out
+
+
 @use_case
 def form_committee(
-    db: Session, actor: Actor, section_id: str, members: Sequence[MemberInput]
+    db: Session, actor: Actor, section_id: str, tenderer_reps: Sequence[str] = ()
 ) -> EvaluationSession:
-    """组建评标委员会 from the experts drawn for the section (and confirmed) and the
-    tenderer's representative. The experts domain calls this with its confirmed list."""
+    """组建评标委员会 from the experts confirmed in the section's expert draw
+    (``experts.queries.confirmed_experts``) and the tenderer's representatives (user ids of
+    the tenderer's staff). Refused while the draw is incomplete (:func:`drawn_members`)."""
     section = _section(db, section_id)
     POLICY.require(actor, "evaluation.host", context(db, actor, None, section))
     if _session(db, section.id) is not None:
         raise Conflict("evaluation.exists", "该标段已组建评标委员会")
     if section.evaluation_method not in SUPPORTED:
         check_plan(section.evaluation_method, {})
+    members = [*drawn_members(db, section.id)]
+    members += [MemberInput(u.strip(), "tenderer_rep") for u in tenderer_reps if u.strip()]
     ids = [m.user_id for m in members]
     if len(set(ids)) != len(ids):
         raise InvalidInput("evaluation.committee.duplicate", "同一人不能重复列入评标委员会")
@@ -389,10 +426,13 @@ def form_committee(
 
 @use_case
 def replace_member(
-    db: Session, actor: Actor, section_id: str, member_id: str, new: MemberInput
+    db: Session, actor: Actor, section_id: str, member_id: str, user_id: str = ""
 ) -> EvaluationMember:
-    """更换成员: a recused member (or one who did not come) is replaced by the next drawn
-    expert; the old row stays, marked recused, for the record."""
+    """更换成员: a recused member (or one who did not come) is replaced; the old row stays,
+    marked recused, for the record. A drawn expert is replaced by an expert confirmed in the
+    section's expert draw who is not on the committee yet (after a supplementary draw);
+    ``user_id`` picks one of them, else the first in draw order. A tenderer's representative
+    is replaced by another of the tenderer's staff (``user_id`` required)."""
     row, section = _load(db, section_id)
     _apply(row, EvaluationAction.REPLACE, actor, context(db, actor, row, section))
     old = db.get(EvaluationMember, member_id)
@@ -400,12 +440,33 @@ def replace_member(
         raise not_found("评标委员会成员")
     if old.signed_in_at is not None and not old.recused:
         raise Conflict("evaluation.member.present", "该成员已签到且未回避，不能更换")
-    if db.scalar(
-        select(EvaluationMember.id).where(
-            EvaluationMember.session_id == row.id, EvaluationMember.user_id == new.user_id
-        )
-    ):
-        raise InvalidInput("evaluation.committee.duplicate", "同一人不能重复列入评标委员会")
+    listed = set(
+        db.scalars(select(EvaluationMember.user_id).where(EvaluationMember.session_id == row.id))
+    )
+    user_id = user_id.strip()
+    if old.source == "drawn":
+        spare = [
+            e.user_id
+            for e in experts_queries.confirmed_experts(db, section.id)
+            if e.user_id is not None and e.user_id not in listed
+        ]
+        if user_id and user_id not in spare:
+            raise InvalidInput(
+                "evaluation.member.not_drawn",
+                "替补的专家须是本标段专家抽取中确认参加且尚未列入评标委员会的专家",
+            )
+        if not spare:
+            raise Conflict(
+                "evaluation.member.no_replacement",
+                "专家抽取中没有可替补的已确认专家，请先补抽专家",
+            )
+        new = MemberInput(user_id or spare[0], "drawn")
+    else:
+        if not user_id:
+            raise InvalidInput("evaluation.member.unknown", "请指定替换的招标人代表")
+        if user_id in listed:
+            raise InvalidInput("evaluation.committee.duplicate", "同一人不能重复列入评标委员会")
+        new = MemberInput(user_id, "tenderer_rep")
     added = _new_member(db, section, row.id, new)
     if not old.recused:
         old.recused, old.recusal_reason = True, "未到场，已更换"
@@ -681,6 +742,12 @@ def start(db: Session, actor: Actor, section_id: str) -> EvaluationSession:
     signature = str(opening["record_signature"])
     row.opening_digest = hashlib.sha256(bytes(rfc8785.dumps(opening["record"]))).hexdigest()
     row.tie_seed = _tie_seed(section.id, signature)
+    # 评标开始: the expert draw's names are disclosed in the same transaction (ADR 0013),
+    # unless the center already disclosed them through the experts domain.
+    draw_id: str | None = None
+    disclosed: list[str] = []
+    if not experts_queries.is_disclosed(db, section.id):
+        _records, draw_id, disclosed = experts_service.disclose_step(db, actor, section.id)
     audit.record(
         db,
         actor,
@@ -692,6 +759,7 @@ def start(db: Session, actor: Actor, section_id: str) -> EvaluationSession:
             "bids": len(bids),
             "opening_digest": row.opening_digest,
             "plan": plan,
+            "experts_disclosed": {"draw_id": draw_id, "draws": disclosed},
         },
     )
     return row

@@ -129,14 +129,11 @@ def form_committee(
     section_id: str,
     db: Db,
     actor: LoggedIn,
-    members: Annotated[str, Form()] = "",
+    tenderer_reps: Annotated[str, Form()] = "",
 ) -> Response:
-    """One member per line: ``user id`` then ``drawn`` or ``tenderer_rep``."""
-    rows = []
-    for line in members.splitlines():
-        parts = line.replace(",", " ").split()
-        if parts:
-            rows.append(service.MemberInput(parts[0], parts[1] if len(parts) > 1 else "drawn"))
+    """The drawn experts come from the expert draw; the form lists the tenderer's
+    representatives' user ids (one per line)."""
+    rows = [u for u in tenderer_reps.replace(",", " ").split() if u]
     return _act(
         request,
         db,

@@ -393,6 +393,22 @@ def confirmed_experts(db: Session, section_id: str) -> list[ConfirmedExpert]:
     ]
 
 
+def draw_status(db: Session, section_id: str) -> DrawStatus | None:
+    """Unscoped: the status of the section's (root) expert draw, None if there is none
+    (a cancelled draw counts only when no other draw exists)."""
+    rows = list(
+        db.scalars(
+            select(ExpertDraw.status).where(
+                ExpertDraw.section_id == section_id, ExpertDraw.parent_id.is_(None)
+            )
+        )
+    )
+    live = [DrawStatus(s) for s in rows if s != DrawStatus.CANCELLED]
+    if live:
+        return live[0]
+    return DrawStatus.CANCELLED if rows else None
+
+
 def is_disclosed(db: Session, section_id: str) -> bool:
     return (
         db.scalar(

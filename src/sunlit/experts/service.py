@@ -1081,6 +1081,17 @@ def disclose(db: Session, actor: Actor, section_id: str) -> list[DrawRecord | No
     """评标开始: publish who is behind every hashed id of the section's expert draws (full
     disclosure with salts, so anyone can check the draw and that nobody was listed twice).
     Requires the draw to be confirmed; idempotent refusal once disclosed."""
+    out, root_id, published = disclose_step(db, actor, section_id)
+    audit.record(db, actor, "experts.draw.disclosed", "expert_draw", root_id, {"draws": published})
+    return out
+
+
+def disclose_step(
+    db: Session, actor: Actor, section_id: str
+) -> tuple[list[DrawRecord | None], str, list[str]]:
+    """The work of :func:`disclose` without its audit event, for a use case of another
+    domain (evaluation's start) that discloses inside its own transaction and records the
+    disclosure in its own event. Returns the records, the root draw id and the draw codes."""
     root = db.scalar(
         select(ExpertDraw).where(
             ExpertDraw.section_id == section_id,
@@ -1110,5 +1121,4 @@ def disclose(db: Session, actor: Actor, section_id: str) -> list[DrawRecord | No
         d.disclosed_at = now
         published.append(d.code)
         out.append(record)
-    audit.record(db, actor, "experts.draw.disclosed", "expert_draw", root.id, {"draws": published})
-    return out
+    return out, root.id, published

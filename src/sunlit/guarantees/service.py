@@ -21,6 +21,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -1075,6 +1076,25 @@ def release_section(db: Session, actor: Actor, section_id: str, reason: str) -> 
     Guarantees under an open claim stay until the claim is decided.
     """
     _require(actor, "guarantee.release")
+    orders = release_step(db, section_id, reason)
+    audit.record(
+        db,
+        actor,
+        "guarantee.released",
+        "section",
+        section_id,
+        {"reason": reason, "orders": orders},
+    )
+    return len(orders)
+
+
+def release_step(
+    db: Session, section_id: str, reason: str, keep_org_ids: Sequence[str] = ()
+) -> list[str]:
+    """The release without its audit event, for a use case of a later stage (the award's
+    release of bid securities after the contract) to run in its own transaction. Guarantees
+    of ``keep_org_ids`` (bidders whose security the tenderer may claim) stay live. Returns the
+    released order numbers."""
     if reason not in RELEASE_REASONS or reason == "expired":
         raise InvalidInput("guarantee.release.reason", "退保原因不正确：{reason}", reason=reason)
     rows = list(
@@ -1082,20 +1102,13 @@ def release_section(db: Session, actor: Actor, section_id: str, reason: str) -> 
             select(Application).where(
                 Application.section_id == section_id,
                 Application.status.in_([AppStatus.ISSUED.value, AppStatus.REVEALED.value]),
+                Application.org_id.not_in(list(keep_org_ids)),
             )
         )
     )
     for row in rows:
         _release(db, row, reason)
-    audit.record(
-        db,
-        actor,
-        "guarantee.released",
-        "section",
-        section_id,
-        {"reason": reason, "orders": [r.order_no for r in rows]},
-    )
-    return len(rows)
+    return [r.order_no for r in rows]
 
 
 @use_case
