@@ -50,7 +50,7 @@ def bidder(db: Session, n: int, name: str, basic: str) -> Party:
     return Party(name, org.id, user.id, code(n), (Role.BIDDER,), f"经办{n}", token=token)
 
 
-def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
+def wait_for(fn: Callable[[], T | None], timeout: float = 120.0, what: str = "") -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = fn()

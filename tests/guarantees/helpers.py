@@ -4,6 +4,7 @@ accounts; the platform served by uvicorn in this process (so the ManualClock hol
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,29 @@ class Market:
         )
 
     def pump(self) -> int:
-        """The simulator's callback worker, once."""
-        return self.sim.pump()
+        """The simulator's callback worker, run as a real FI's would: until every callback in
+        flight is acknowledged (for up to a minute). In flight: one tried but not acknowledged
+        (a time-out on a loaded machine, or 425 because an earlier one had not landed yet) and
+        one queued to go within a second (the FI spaces its callbacks by 10 ms). Callbacks held
+        back on purpose (a configured delay, the FI down or its callbacks off) are left alone."""
+        sent = self.sim.pump()
+        give_up = time.monotonic() + 60
+        while time.monotonic() < give_up:
+            b = self.sim.behaviour
+            if b.down or not b.callbacks:
+                break
+            now = time.time()
+            with self.sim.lock:
+                in_flight = [
+                    c
+                    for c in self.sim.state.outbox
+                    if not c.done and (c.attempts or c.not_before <= now + 1.0)
+                ]
+            if not in_flight:
+                break
+            time.sleep(min(1.0, max(0.0, min(c.not_before for c in in_flight) - now)))
+            sent += self.sim.pump()
+        return sent
 
     def sim_config(self, **changes: Any) -> None:
         r = httpx.post(f"{self.sim_url}/sim/config", json=changes)
