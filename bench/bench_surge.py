@@ -1,6 +1,7 @@
 """Deadline surge: hundreds of concurrent sealed-bid uploads vs the raw write rate of blob store.
 
     python bench/bench_surge.py --bidders 200 --concurrency 64 --size-kib 256
+    python bench/bench_surge.py ... --workers 2 --postgres postgresql+psycopg://postgres@127.0.0.1/postgres
 
 Prepares, before any timing, a published section with M bidders (each an organization with a
 bound certificate and a session token) and M sealed bids holding ~256 KiB of ``os.urandom``
@@ -15,6 +16,10 @@ re-submit, each with two racing uploads, all at once: still exactly one valid bi
 Baseline in the same run: ``LocalBlobStore.put_stream`` (temp file, fsync, rename) of the same
 M bids' bytes into a fresh directory on the same file system, sequentially and from the same
 number of threads. Loopback only; bounded in count, and the run aborts after 10 minutes.
+
+``--workers N`` runs N uvicorn worker processes (the architecture's N stateless processes);
+``--postgres ADMIN_URL`` puts the platform on a fresh PostgreSQL database created on that
+server for the run (and dropped after it) instead of the SQLite file.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from tests.bidding.test_submission import open_section  # noqa: E402
 from tests.browser.conftest import _free_port  # noqa: E402
 from tests.opening.test_end_to_end import _seal  # noqa: E402
@@ -94,7 +101,7 @@ def raw_writes(root: Path, bodies: list[bytes], threads: int) -> float:
 class Server:
     """``sunlit serve`` in its own process on the bench's SQLite file and data dir."""
 
-    def __init__(self, settings: Settings, port: int, log: Path) -> None:
+    def __init__(self, settings: Settings, port: int, log: Path, workers: int = 1) -> None:
         env = dict(os.environ)
         env.update(
             SUNLIT_DATA_DIR=str(settings.data_dir),
@@ -115,6 +122,8 @@ class Server:
                 "serve",
                 "--port",
                 str(port),
+                "--workers",
+                str(workers),
             ],
             env=env,
             cwd=log.parent,
@@ -124,10 +133,12 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
+                up = httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                up = False
+            started = log.read_bytes().count(b"Application startup complete")
+            if up and started >= workers:  # every worker process is serving
+                return
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(self.log_path.read_text())
@@ -142,6 +153,30 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self.log.close()
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU time of process ``root`` and its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    family, total, grew = {root}, 0.0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in family and pid not in family:
+                family.add(pid)
+                grew = True
+    for pid in family:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
 
 def upload_all(
@@ -213,10 +248,16 @@ def main() -> int:
     ap.add_argument("--size-kib", type=int, default=256)
     ap.add_argument("--resubmit", type=float, default=0.10, help="share of bidders re-submitting")
     ap.add_argument("--dir", type=Path, default=None, help="work dir (default: a temp dir)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--postgres", default=None, help="admin URL of a PostgreSQL server (default: SQLite)"
+    )
     args = ap.parse_args()
     m, threads = args.bidders, args.concurrency
     if not 1 <= m <= 2000 or not 1 <= threads <= 256 or not 1 <= args.size_kib <= 16 * 1024:
         ap.error("bidders 1..2000, concurrency 1..256, size 1 KiB..16 MiB")
+    if not 1 <= args.workers <= 8:
+        ap.error("workers 1..8")
 
     server: Server | None = None
 
@@ -230,7 +271,17 @@ def main() -> int:
 
     # ---- preparation (untimed): world, section, bidders, sealed bids
     t0 = time.perf_counter()
-    database = Database(f"sqlite:///{work / 'sunlit.db'}")
+    pg_admin = None
+    pg_name = f"sunlit_bench_surge_{os.getpid()}"
+    if args.postgres:
+        pg_admin = create_engine(make_url(args.postgres), isolation_level="AUTOCOMMIT")
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        url = make_url(args.postgres).set(database=pg_name)
+        database = Database(url.render_as_string(hide_password=False))
+    else:
+        database = Database(f"sqlite:///{work / 'sunlit.db'}")
     upgrade(database)
     settings = Settings(
         data_dir=work / "var",
@@ -264,13 +315,14 @@ def main() -> int:
     )
 
     # ---- baseline: the raw blob store, same bytes, same file system
-    raw_seq = raw_writes(work / "raw-seq", bodies, 1)
-    raw_par = raw_writes(work / "raw-par", bodies, threads)
+    # (median of three runs each: a fraction of a second is easily disturbed on a shared box)
+    raw_seq = statistics.median(raw_writes(work / f"raw-seq{k}", bodies, 1) for k in range(3))
+    raw_par = statistics.median(raw_writes(work / f"raw-par{k}", bodies, threads) for k in range(3))
 
     # ---- the surge, on a live server
     rows: list[tuple[str, int, int, float, int, int, str]] = []
     problems: list[str] = []
-    server = Server(settings, _free_port(), work / "server.log")
+    server = Server(settings, _free_port(), work / "server.log", args.workers)
     try:
         platform_pub = load_public_key_any(
             httpx.get(f"{server.url}/api/v1/transparency/key.pem").text
@@ -299,7 +351,10 @@ def main() -> int:
             return ok
 
         jobs = list(zip(parties, bodies, strict=True))
+        cpu0, own0 = cpu_seconds(server.proc.pid), time.process_time()
         secs, results = upload_all(server.url, s.sid, jobs, threads)
+        server_cpu = cpu_seconds(server.proc.pid) - cpu0
+        client_cpu = time.process_time() - own0
         ok = record(jobs, results, conflict_ok=False)
         lost, dup, more = check(database, s.sid, parties, acked, settings.blob_dir)
         problems += more
@@ -341,12 +396,20 @@ def main() -> int:
     finally:
         server.stop()
         timer.cancel()
+        database.dispose()
+        if pg_admin is not None:
+            with pg_admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            pg_admin.dispose()
 
     # ---- report
     raw_rate = total / MIB / raw_par
+    extra = f" --workers {args.workers}" if args.workers != 1 else ""
+    extra += " --postgres …" if args.postgres else ""
+    where = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\n`python bench/bench_surge.py --bidders {m} --concurrency {threads}"
-        f" --size-kib {args.size_kib}`\n"
+        f" --size-kib {args.size_kib}{extra}` ({args.workers} worker(s), {where})\n"
     )
     print(
         "| run | bids | MiB | seconds | MiB/s | bids/s | ÷ raw blob write "
@@ -369,7 +432,11 @@ def main() -> int:
             f"| {name} | {n} | {size / MIB:.1f} | {secs:.2f} | {rate:.1f} | {n / secs:.0f} "
             f"| **{rate / raw_rate:.2f}** | {ok} | {lost} | {dup} |"
         )
-    print(f"\nbid rows in the database: {n_rows}")
+    print(
+        f"\nsurge CPU: server {server_cpu:.1f} s ({server_cpu / m * 1000:.1f} ms per bid), "
+        f"load generator {client_cpu:.1f} s, wall {rows[0][3]:.1f} s on {os.cpu_count()} cores"
+    )
+    print(f"bid rows in the database: {n_rows}")
     if problems:
         print(f"\n{len(problems)} problems:", *problems[:20], sep="\n  ")
     tmpdir.cleanup()

@@ -11,6 +11,23 @@ config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().effective_database_url
 
 
+# Database objects that migrations create by hand, outside the models' metadata: the SQLite
+# full-text index of notices (an FTS5 table, its shadow tables and its key table) and the
+# PostgreSQL trigram indexes. Autogenerate must not offer to drop them.
+UNMODELLED_TABLES = ("notices_fts", "notice_search_keys")
+UNMODELLED_INDEX_SUFFIX = "_trgm"
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    if not reflected or name is None:
+        return True
+    if type_ == "table" and name.startswith(UNMODELLED_TABLES):
+        return False
+    return not (type_ == "index" and name.endswith(UNMODELLED_INDEX_SUFFIX))
+
+
 def run() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
@@ -30,6 +47,7 @@ def _run_with(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite needs batch mode for ALTER
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,6 +6,7 @@ Functions marked *unscoped* serve the opening service, which enforces its own ru
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from sunlit.identity import queries as identity_queries
 from sunlit.kernel import tlog
 from sunlit.kernel.authz import Actor
-from sunlit.kernel.crypto import PrivateKey, load_public_key_any
+from sunlit.kernel.crypto import PrivateKey, PublicKey, load_public_key_any
 from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
@@ -35,19 +36,31 @@ def opening_key_records(db: Session, section_id: str) -> list[OpeningKeyRecord]:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _public_key(pem: str) -> PublicKey:
+    """Parsed opening public keys by their PEM text (a pure function; keys are immutable)."""
+    return load_public_key_any(pem)
+
+
 def section_keys(db: Session, section_id: str) -> SectionKeys | None:
     """The sealing parameters of a section once both opening keys are registered."""
-    section = project_queries.section_by_id(db, section_id)
+    section = project_queries.section_gate(db, section_id)
     if section is None:
         return None
+    return section_keys_of(db, section)
+
+
+def section_keys_of(db: Session, section: project_queries.SectionGate) -> SectionKeys | None:
+    """:func:`section_keys` for a section already read."""
+    section_id = section.id
     rows = {r.role: r for r in opening_key_records(db, section_id)}
     if set(rows) != {"tenderer", "center"}:
         return None
     return SectionKeys(
         section.code,
         rows["tenderer"].suite,
-        load_public_key_any(rows["tenderer"].public_pem),
-        load_public_key_any(rows["center"].public_pem),
+        _public_key(rows["tenderer"].public_pem),
+        _public_key(rows["center"].public_pem),
     )
 
 
@@ -123,9 +136,9 @@ def bid_count(db: Session, actor: Actor, section_id: str) -> int:
 
 
 def receipt_document(db: Session, bid: Bid, platform_key_id: str) -> dict[str, Any]:
-    section = project_queries.section_by_id(db, bid.section_id)
+    section = project_queries.section_gate(db, bid.section_id)
     org = identity_queries.organization_summary(db, bid.org_id)
-    keys = section_keys(db, bid.section_id)
+    keys = section_keys_of(db, section) if section is not None else None
     assert section is not None and org is not None and keys is not None
     leaf = tlog.leaf_for_event(db, bid.audit_event_id)
     return {

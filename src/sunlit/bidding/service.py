@@ -217,17 +217,25 @@ def _check_bidder(db: Session, actor: Actor) -> identity_queries.OrgSummary:
     return org
 
 
-def _open_section_for_bids(db: Session, section_id: str) -> tuple[Section, SectionKeys]:
-    section = _section(db, section_id)
-    if section.status != "published" or section.tender_project.status != "tendering":
+def _open_section_for_bids(
+    db: Session, section_id: str
+) -> tuple[project_queries.SectionGate, SectionKeys]:
+    section = project_queries.section_gate(db, section_id)
+    if section is None or section.status != "published" or section.tender_status != "tendering":
         raise not_found("标段")
-    deadline = _deadline(section)
+    deadline = _gate_deadline(section)
     if clock.now() >= deadline:
         raise DeadlinePassed(deadline)
-    keys = queries.section_keys(db, section.id)
+    keys = queries.section_keys_of(db, section)
     if keys is None:
         raise Conflict("bid.keys.missing", "该标段尚未登记两把开标密钥，暂不能投标")
     return section, keys
+
+
+def _gate_deadline(section: project_queries.SectionGate) -> dt.datetime:
+    if section.bid_deadline is None:
+        raise Conflict("bid.no_deadline", "该标段尚未确定投标截止时间")
+    return clock.ensure_aware(section.bid_deadline)
 
 
 def receive_bid(
@@ -237,6 +245,9 @@ def receive_bid(
 
     Refusals (``bid.*`` from the format, ``bid.deadline_passed``, ``bid.not_own_bid``,
     ``bid.certificate_not_bound``…) and interruptions delete the blob; nothing is stored.
+
+    The reads before and after the body are plain values (no ORM objects that a rollback
+    would expire and reload); the commit re-reads the deadline in its own transaction.
     """
     db.rollback()  # start from a fresh read: the checks below see the committed state
     org = _check_bidder(db, actor)
@@ -256,9 +267,9 @@ def receive_bid(
             )
         fingerprint = header.bidder_certificate.fingerprint.hex()
         assert actor.user_id is not None
-        bound = identity_queries.active_certificate_public_keys(db, actor.user_id, clock.now())
+        bound = identity_queries.active_certificate(db, actor.user_id, fingerprint, clock.now())
         db.rollback()
-        if fingerprint not in {c.fingerprint for c in bound}:
+        if bound is None:
             raise PermissionDenied(
                 "bid.certificate_not_bound",
                 "投标文件的签名证书不是当前账号已绑定的有效证书（可能已过期、吊销或未绑定）",
@@ -294,9 +305,11 @@ def _commit_bid(
     blob_key: str,
     fingerprint: str,
 ) -> Bid:
-    section = _section(db, section_id)
+    section = project_queries.section_gate(db, section_id)
+    if section is None:
+        raise not_found("标段")
     now = clock.now()
-    deadline = _deadline(section)
+    deadline = _gate_deadline(section)
     if now >= deadline:  # house rule 5: checked at commit, to the microsecond
         raise DeadlinePassed(deadline)
     db.execute(

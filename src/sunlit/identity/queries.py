@@ -137,6 +137,30 @@ class SigningCertificate:
     public_key: PublicKey
 
 
+def active_certificate(
+    db: Session, user_id: str, fingerprint: str, at: dt.datetime
+) -> SigningCertificate | None:
+    """The user's bound certificate with this SHA-256 ``fingerprint`` if it is valid at ``at``
+    (trust store and CRLs checked, as in :func:`active_certificate_public_keys`), else None.
+
+    One indexed lookup and one verification, where the list form verifies every bound
+    certificate of the user: for hot paths that already know which certificate signed."""
+    row = db.execute(
+        select(Certificate.fingerprint, Certificate.subject, Certificate.der).where(
+            Certificate.user_id == user_id,
+            Certificate.fingerprint == fingerprint,
+            Certificate.status == "active",
+        )
+    ).first()
+    if row is None:
+        return None
+    try:
+        verified = certs.verify_certificate(db, row.der, at)
+    except DomainError:
+        return None
+    return SigningCertificate(row.fingerprint, row.subject, verified.public_key)
+
+
 def active_certificate_public_keys(
     db: Session, user_id: str, at: dt.datetime
 ) -> list[SigningCertificate]:

@@ -77,11 +77,16 @@ class DatabaseUnavailable(RuntimeError):
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        # A file database gets a pool as large as the server's worker threads (40) can use:
+        # a SQLite connection is cheap, and a request waiting for a pooled connection while
+        # another thread holds one through a GIL switch was a visible share of an upload surge.
+        sizes: dict[str, Any] = {} if memory else {"pool_size": 20, "max_overflow": 40}
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if memory else None,
+            **sizes,
         )
         _configure_sqlite(engine)
         return engine

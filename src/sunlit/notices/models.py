@@ -21,7 +21,19 @@ class Notice(Base):
     __tablename__ = "notices"
     __table_args__ = (
         Index("ix_notices_feed", "modified_at", "id"),
-        Index("ix_notices_portal", "public", "published_at", "id"),
+        # The listing reads this backwards in (published_at, id) order; the filter columns
+        # ride along so that counting matches (up to COUNT_CAP) never touches the table.
+        Index(
+            "ix_notices_portal",
+            "public",
+            "published_at",
+            "id",
+            "status",
+            "category",
+            "method",
+            "region_code",
+            "kind",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -15,9 +15,10 @@ import base64
 import binascii
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Session, aliased, defer, lazyload, raiseload, selectinload
 
 from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor
@@ -52,13 +53,13 @@ def public_status(notice: Notice, now: dt.datetime | None = None) -> PublicStatu
     return PublicStatus.OPEN
 
 
-def _public_status_clause(status: PublicStatus, now: dt.datetime):  # type: ignore[no-untyped-def]
-    live = and_(Notice.status == NoticeStatus.PUBLISHED, Notice.kind != NoticeKind.TERMINATION)
+def _public_status_clause(status: PublicStatus, now: dt.datetime, n: Any = Notice):  # type: ignore[no-untyped-def]
+    live = and_(n.status == NoticeStatus.PUBLISHED, n.kind != NoticeKind.TERMINATION)
     if status == PublicStatus.OPEN:
-        return and_(live, Notice.deadline > now)
+        return and_(live, n.deadline > now)
     if status == PublicStatus.CLOSED:
-        return and_(live, or_(Notice.deadline <= now, Notice.deadline.is_(None)))
-    return or_(Notice.status == NoticeStatus.TERMINATED, Notice.kind == NoticeKind.TERMINATION)
+        return and_(live, or_(n.deadline <= now, n.deadline.is_(None)))
+    return or_(n.status == NoticeStatus.TERMINATED, n.kind == NoticeKind.TERMINATION)
 
 
 def _may_see(db: Session, actor: Actor, notice: Notice) -> bool:
@@ -94,7 +95,7 @@ class NoticeFilter:
     date_to: dt.date | None = None
 
 
-def _region_clause(region: str):  # type: ignore[no-untyped-def]
+def _region_clause(region: str, n: Any = Notice):  # type: ignore[no-untyped-def]
     code = region.strip()
     if not code.isdigit() or len(code) != 6:
         raise InvalidInput(
@@ -104,50 +105,120 @@ def _region_clause(region: str):  # type: ignore[no-untyped-def]
             code=code,
         )
     if code.endswith("0000"):
-        return Notice.region_code.like(code[:2] + "%")
+        return n.region_code.like(code[:2] + "%")
     if code.endswith("00"):
-        return Notice.region_code.like(code[:4] + "%")
-    return Notice.region_code == code
+        return n.region_code.like(code[:4] + "%")
+    return n.region_code == code
+
+
+SEARCH_INDEX_MIN = 3
+"""The substring index works on trigrams: shorter keywords (and patterns with ``LIKE``
+wildcards) are answered by the plain ``LIKE`` scan."""
+
+
+def like_match(q: str, n: Any = Notice):  # type: ignore[no-untyped-def]
+    """The portal's keyword semantics: ``q`` as a ``LIKE '%q%'`` substring of the title, the
+    tender project code or the tenderer's name (on SQLite ASCII letters match either case,
+    on PostgreSQL case counts, as ``LIKE`` does on each)."""
+    like = f"%{q}%"
+    return or_(
+        n.title.like(like),
+        n.tender_project_code.like(like),
+        n.tenderer_name.like(like),
+    )
+
+
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def text_candidates(db: Session, q: str) -> list[str] | None:
+    """The notices that may contain ``q`` according to the substring index, or None when the
+    index cannot answer (fewer than :data:`SEARCH_INDEX_MIN` characters, ``LIKE`` wildcards)
+    or when more than :data:`COUNT_CAP` notices match (then the keyword is common, and the
+    listing-order scan with ``LIKE`` fills a page at once).
+
+    SQLite: the FTS5 trigram table ``notices_fts`` (migration 71aea57d5cfc). Its match folds
+    case at least as widely as ``LIKE`` does, so the candidates are a superset of the ``LIKE``
+    matches; callers re-check them with :func:`like_match`. PostgreSQL: :func:`like_match`
+    itself, which the GIN trigram indexes serve; asked without an order, the planner picks
+    the index for a rare keyword and a scan that stops early for a common one, where an
+    ordered, limited page query can misjudge a rare keyword and walk the listing index to the
+    end (120 ms seen at 100,000 notices, against 0.1 ms through the index).
+    """
+    if len(q) < SEARCH_INDEX_MIN or "%" in q or "_" in q:
+        return None
+    if db.get_bind().dialect.name == "sqlite":
+        found = list(
+            db.scalars(
+                text(
+                    "SELECT notice_id FROM notices_fts WHERE notices_fts MATCH :phrase LIMIT :cap"
+                ).bindparams(phrase=_fts_phrase(q), cap=COUNT_CAP + 1)
+            )
+        )
+    else:
+        found = list(db.scalars(select(Notice.id).where(like_match(q)).limit(COUNT_CAP + 1)))
+    return found if len(found) <= COUNT_CAP else None
+
+
+def _searched(db: Session, q: str) -> Any:
+    """What the listing reads from: the notices table, or only the index's candidates for
+    ``q``. The candidates sit in a subquery with a LIMIT, which neither database flattens or
+    pushes the outer filters into, so they are looked up by primary key instead of walking
+    the listing index in date order until it happens upon them."""
+    candidates = text_candidates(db, q) if q else None
+    if candidates is None:
+        return Notice
+    subquery = (
+        select(Notice).where(Notice.id.in_(candidates)).limit(COUNT_CAP + 1).subquery("found")
+    )
+    return aliased(Notice, subquery)
 
 
 def search_public(
-    db: Session, f: NoticeFilter, limit: int = 20, offset: int = 0
+    db: Session,
+    f: NoticeFilter,
+    limit: int = 20,
+    offset: int = 0,
+    *,
+    with_sections: bool = True,
 ) -> tuple[list[Notice], int]:
     """公告查询: public notices with search, filters and pagination, newest first.
 
-    ``total`` is exact up to :data:`COUNT_CAP` and ``COUNT_CAP + 1`` beyond it.
+    ``total`` is exact up to :data:`COUNT_CAP` and ``COUNT_CAP + 1`` beyond it. The keyword
+    ``q`` matches as :func:`like_match` says, served by the substring index (SQLite FTS5
+    trigram, PostgreSQL pg_trgm) where it can.
+
+    A listing shows neither a notice's body nor its invitees: those are not read (they load on
+    access). ``with_sections=False`` leaves out the section codes too (the portal's table has
+    no column for them); touching them then raises instead of querying row by row.
     """
     now = clock.now()
-    stmt = select(Notice).where(Notice.public.is_(True), Notice.status.in_(VISIBLE_STATUSES))
-    if f.q.strip():
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                Notice.title.like(like),
-                Notice.tender_project_code.like(like),
-                Notice.tenderer_name.like(like),
-            )
-        )
+    q = f.q.strip()
+    n = _searched(db, q)
+    stmt = select(n).where(n.public.is_(True), n.status.in_(VISIBLE_STATUSES))
+    if q:
+        stmt = stmt.where(like_match(q, n))
     if f.category:
-        stmt = stmt.where(Notice.category == f.category)
+        stmt = stmt.where(n.category == f.category)
     if f.region:
-        stmt = stmt.where(_region_clause(f.region))
+        stmt = stmt.where(_region_clause(f.region, n))
     if f.method:
-        stmt = stmt.where(Notice.method == f.method)
+        stmt = stmt.where(n.method == f.method)
     if f.kind:
-        stmt = stmt.where(Notice.kind == f.kind)
+        stmt = stmt.where(n.kind == f.kind)
     if f.status:
         try:
             status = PublicStatus(f.status)
         except ValueError:
             raise InvalidInput("notices.filter.status", "未知的公告状态", field="status") from None
-        stmt = stmt.where(_public_status_clause(status, now))
+        stmt = stmt.where(_public_status_clause(status, now, n))
     if f.date_from:
         start = dt.datetime.combine(f.date_from, dt.time(), clock.CHINA_TZ)
-        stmt = stmt.where(Notice.published_at >= start)
+        stmt = stmt.where(n.published_at >= start)
     if f.date_to:
         end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), clock.CHINA_TZ)
-        stmt = stmt.where(Notice.published_at < end)
+        stmt = stmt.where(n.published_at < end)
     if offset >= COUNT_CAP:
         raise InvalidInput(
             "notices.filter.too_deep",
@@ -155,12 +226,20 @@ def search_public(
             field="page",
             cap=COUNT_CAP,
         )
-    capped = stmt.with_only_columns(Notice.id).limit(COUNT_CAP + 1).subquery()
+    capped = stmt.with_only_columns(n.id).limit(COUNT_CAP + 1).subquery()
     total = db.scalar(select(func.count()).select_from(capped)) or 0
     # Both keys descending, so the (public, published_at, id) index is read backwards in order
     # and the page stops after ``limit`` rows instead of sorting every match.
+    options = [
+        defer(n.content),
+        lazyload(n.invitees),
+        selectinload(n.sections) if with_sections else raiseload(n.sections),
+    ]
     rows = db.scalars(
-        stmt.order_by(Notice.published_at.desc(), Notice.id.desc()).limit(limit).offset(offset)
+        stmt.options(*options)
+        .order_by(n.published_at.desc(), n.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), total
 

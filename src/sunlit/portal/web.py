@@ -53,7 +53,9 @@ def labels() -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: Db) -> HTMLResponse:
-    latest, _ = notice_queries.search_public(db, notice_queries.NoticeFilter(), limit=8)
+    latest, _ = notice_queries.search_public(
+        db, notice_queries.NoticeFilter(), limit=8, with_sections=False
+    )
     return render(
         request,
         "portal/home.html",
@@ -115,7 +117,9 @@ def notices(
             _date(date_from, "date_from"),
             _date(date_to, "date_to"),
         )
-        rows, total = notice_queries.search_public(db, f, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        rows, total = notice_queries.search_public(
+            db, f, PAGE_SIZE, (page - 1) * PAGE_SIZE, with_sections=False
+        )
     except InvalidInput as exc:
         error = exc.detail
     query = urlencode({k: v for k, v in params.items() if v})

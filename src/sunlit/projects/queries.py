@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -53,6 +54,28 @@ def get_section(db: Session, actor: Actor, section_id: str) -> Section:
 def section_by_id(db: Session, section_id: str) -> Section | None:
     """Unscoped, for other domains' services that enforce their own visibility rules."""
     return db.get(Section, section_id)
+
+
+@dataclass(frozen=True)
+class SectionGate:
+    """The few facts of a section that a hot path (bid upload) checks: one row, one query."""
+
+    id: str
+    code: str
+    status: str
+    tender_status: str
+    bid_deadline: dt.datetime | None
+
+
+def section_gate(db: Session, section_id: str) -> SectionGate | None:
+    """Unscoped, like :func:`section_by_id`, but one plain query and no ORM objects: nothing for
+    a later rollback to expire and reload."""
+    row = db.execute(
+        select(Section.id, Section.code, Section.status, TenderProject.status, Section.bid_deadline)
+        .join(TenderProject, TenderProject.id == Section.tender_project_id)
+        .where(Section.id == section_id)
+    ).first()
+    return SectionGate(*row) if row is not None else None
 
 
 def tender_by_id(db: Session, tender_id: str) -> TenderProject | None:

@@ -271,6 +271,21 @@ def load_certificate(data: bytes | str) -> Certificate:
     return Certificate(der, parsed, public_key)
 
 
+@functools.lru_cache(maxsize=1024)
+def _load_certificate_cached(data: bytes) -> Certificate:
+    """:func:`load_certificate` memoised by the encoding: parsing is a pure function of the
+    bytes and a :class:`Certificate` is never modified, so the same bound certificate verified
+    on every upload is parsed once (its path-building comparisons then reuse parsed fields).
+    Errors are not cached (``lru_cache`` only stores results). The shared object is parsed in
+    full here, before any other thread can see it (asn1crypto parses lazily, in place)."""
+    cert = load_certificate(data)
+    parsed = cert._asn1
+    _ = parsed.native, parsed.authority_key_identifier, parsed.key_identifier
+    _ = parsed.key_usage_value, parsed.max_path_length, parsed.ca
+    _ = parsed["tbs_certificate"].dump(), parsed.subject.hashable, parsed.issuer.hashable
+    return cert
+
+
 #: Alias of :func:`load_certificate`.
 parse_certificate = load_certificate
 
@@ -782,9 +797,12 @@ class TrustStore:
         ``at_time`` (else ``cert.revocation_unknown``).
         """
         moment = _aware(at_time, "at_time")
-        cert = (
-            certificate if isinstance(certificate, Certificate) else load_certificate(certificate)
-        )
+        if isinstance(certificate, Certificate):
+            cert = certificate
+        elif isinstance(certificate, bytes):
+            cert = _load_certificate_cached(certificate)
+        else:
+            cert = load_certificate(certificate)
         parsed_crls = [c if isinstance(c, RevocationList) else load_crl(c) for c in crls]
 
         self._check_supported(cert)
