@@ -82,13 +82,23 @@ def expert_parties(db: Session, market: Market, base: int = 800) -> list[Party]:
 
 
 def draw_experts(
-    client: Any, market: Market, sid: str, experts: list[Party], say: Say = _quiet
+    client: Any,
+    market: Market,
+    sid: str,
+    experts: list[Party],
+    say: Say = _quiet,
+    *,
+    strata: list[dict[str, Any]] | None = None,
+    starts: dt.datetime | None = None,
 ) -> Panel:
-    """The center draws five experts (double-blind, committed value + supervisor's value);
-    each confirms on his own invitation; the public draw record is verified."""
+    """The center draws the committee's experts from the pool (double-blind, committed value
+    + supervisor's value); whoever of ``experts`` is invited confirms on his own invitation;
+    the public draw record is verified."""
     staff = market.staff.headers
-    today = kclock.now().date()
-    starts = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9), kclock.CHINA_TZ)
+    if starts is None:
+        today = kclock.now().date()
+        starts = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9), kclock.CHINA_TZ)
+    strata = strata or [{"specialty": "A0101", "count": len(experts), "alternates": 0}]
     center = CenterSecret.new(market.suite, committed_at=kclock.now())
     draw = _check(
         client.post(
@@ -97,7 +107,7 @@ def draw_experts(
                 "evaluation_starts_at": starts.isoformat(),
                 "evaluation_ends_at": (starts + dt.timedelta(hours=8)).isoformat(),
                 "venue": VENUE,
-                "strata": [{"specialty": "A0101", "count": len(experts), "alternates": 0}],
+                "strata": strata,
                 "regions": [],
                 "region_reason": "",
                 "cooldown_days": 0,
@@ -132,7 +142,8 @@ def draw_experts(
     )
     record = _check(client.get(f"/api/v1/expert-draws/{did}/record.json"), 200, "抽取记录")
     ok = bool(verify_record(json.dumps(record)).ok)
-    say(f"专家抽取完成，抽取记录验证{'通过' if ok else '失败'}，已通知 {len(experts)} 位专家")
+    say(f"专家抽取完成，抽取记录验证{'通过' if ok else '失败'}")
+    accepted = []
     for p in experts:
         mine = _check(
             client.get("/api/v1/experts/me/invitations", headers=p.headers), 200, "抽取通知"
@@ -148,8 +159,9 @@ def draw_experts(
                     200,
                     f"专家确认参加（{p.person}）",
                 )
-    say("专家均已确认参加评标")
-    return Panel(experts, did, ok)
+                accepted.append(p)
+    say(f"{len(accepted)} 位专家已确认参加评标")
+    return Panel(accepted, did, ok)
 
 
 def start_evaluation(client: Any, market: Market, sid: str, panel: Panel, say: Say = _quiet) -> str:
@@ -208,29 +220,26 @@ def sign_report(client: Any, sid: str, panel: Panel, say: Say = _quiet) -> dict[
     return report
 
 
-def award(
-    client: Any,
-    db: Session,
-    market: Market,
-    sid: str,
-    clock: kclock.ManualClock,
-    say: Say = _quiet,
-    *,
-    contract: bool = True,
-) -> dict[str, Any]:
-    """Award from the signed report: publicity (3 days), decision for the first candidate,
-    letters, the winner's letter verified with the platform key, the contract."""
+def open_award(client: Any, market: Market, sid: str, say: Say = _quiet) -> dict[str, Any]:
+    """The award opened from the signed report, candidate publicity for 3 days."""
     agency = market.agency.headers
-    view = _check(client.post(_award(sid, "/open"), headers=agency), 201, "进入定标")
-    first = view["candidates"][0]
+    view: dict[str, Any] = _check(
+        client.post(_award(sid, "/open"), headers=agency), 201, "进入定标"
+    )
     _check(
         client.post(_award(sid, "/publicity"), json={"days": 3}, headers=agency),
         200,
         "发布中标候选人公示",
     )
     say("中标候选人公示：" + "，".join(f"{c['rank']} {c['name']}" for c in view["candidates"]))
-    clock.advance(dt.timedelta(days=3, hours=1))
-    market.refresh_crl(db)
+    return view
+
+
+def decide(client: Any, market: Market, sid: str, say: Say = _quiet) -> dict[str, Any]:
+    """After the publicity: the first candidate is awarded, the letters go out; the winner's
+    letter is fetched and verified with the platform's public key."""
+    agency = market.agency.headers
+    first = _check(client.get(_award(sid), headers=agency), 200, "定标情况")["candidates"][0]
     _check(
         client.post(_award(sid, "/decision"), json={"winner_id": first["id"]}, headers=agency),
         200,
@@ -261,34 +270,38 @@ def award(
         letter_ok = False
     number = bundle["letter"]["number"]
     say(f"中标通知书 {number} 已发出（平台签名验证{'通过' if letter_ok else '失败'}）")
-    out: dict[str, Any] = {
+    return {
         "winner": first["name"],
         "amount": first["price"],
         "amount_words": first.get("amount_words"),
         "award_letter": {"number": number, "signature_verified": letter_ok},
+        "notified_at": notified["notified_at"],
         "status": "notified",
     }
-    if contract:
-        clock.advance(dt.timedelta(days=2))
-        signed_at = dt.datetime.fromisoformat(notified["notified_at"]) + dt.timedelta(days=1)
-        r = _check(
-            client.post(
-                _award(sid, "/contract"),
-                json={
-                    "contract_code": "SGHT-2026-018",
-                    "name": "土建施工合同",
-                    "price": first["price"],
-                    "content": "车辆段土建施工",
-                    "signed_at": signed_at.isoformat(),
-                },
-                headers=agency,
-            ),
-            200,
-            "登记合同",
-        )
-        out["status"] = r["status"]
-        say(f"合同已登记并公示，状态 {r['status']}")
-    return out
+
+
+def sign_contract(
+    client: Any, market: Market, sid: str, decided: dict[str, Any], say: Say = _quiet
+) -> str:
+    """The contract (signed the day after the letters), registered and published."""
+    signed_at = dt.datetime.fromisoformat(decided["notified_at"]) + dt.timedelta(days=1)
+    r = _check(
+        client.post(
+            _award(sid, "/contract"),
+            json={
+                "contract_code": "SGHT-2026-018",
+                "name": "施工合同",
+                "price": decided["amount"],
+                "content": "按招标文件及中标人投标文件约定的范围施工",
+                "signed_at": signed_at.isoformat(),
+            },
+            headers=market.agency.headers,
+        ),
+        200,
+        "登记合同",
+    )
+    say(f"合同已登记并公示，状态 {r['status']}")
+    return str(r["status"])
 
 
 def through_award(
@@ -309,7 +322,12 @@ def through_award(
         {"rank": r["rank"], "name": r["name"], "price": r["price"]}
         for r in report["document"]["result"]["ranking"]
     ]
-    awarded = award(client, db, market, sid, clock, say)
+    open_award(client, market, sid, say)
+    clock.advance(dt.timedelta(days=3, hours=1))
+    market.refresh_crl(db)
+    awarded = decide(client, market, sid, say)
+    clock.advance(dt.timedelta(days=2))
+    awarded["status"] = sign_contract(client, market, sid, awarded, say)
     return {
         "expert_draw": {"id": panel.draw_id, "record_verified": panel.record_verified},
         "ranking": ranking,
