@@ -44,3 +44,33 @@ def test_demo_tender_refuses_an_unknown_suite() -> None:
     result = runner.invoke(app, ["demo", "tender", "--suite", "rsa"])
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("suite", ["gm", "intl"])
+def test_demo_tender_through_award(suite: str) -> None:
+    result = runner.invoke(
+        app, ["demo", "tender", "--bidders", "3", "--suite", suite, "--through", "award"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert "专家抽取完成" in result.stderr and "评标报告已由 5 位专家签署" in result.stderr
+    assert summary["status"] == "closed" and summary["expert_draw"]["record_verified"] is True
+    # Reasonable low price (合理低价法): the ranking follows the sealed prices, lowest first.
+    sealed = summary["sealed_prices"]
+    by_price = sorted(sealed, key=lambda name: Decimal(sealed[name]))
+    assert [r["name"] for r in summary["ranking"]] == by_price
+    assert [r["rank"] for r in summary["ranking"]] == [1, 2, 3]
+    assert all(Decimal(r["price"]) == Decimal(sealed[r["name"]]) for r in summary["ranking"])
+    awarded = summary["award"]
+    assert awarded["winner"] == by_price[0]
+    assert Decimal(awarded["amount"]) == Decimal(sealed[by_price[0]])
+    assert awarded["award_letter"]["number"].startswith(summary["section_code"])
+    assert awarded["award_letter"]["signature_verified"] is True
+    assert awarded["status"] == "contracted"
+    assert len(summary["report_digest"]) == 64
+
+
+def test_demo_tender_refuses_an_unknown_stage() -> None:
+    result = runner.invoke(app, ["demo", "tender", "--through", "contract"])
+    assert result.exit_code == 2
+    assert result.stdout == ""

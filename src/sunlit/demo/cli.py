@@ -124,21 +124,30 @@ def demo_tender(
     bidders: int = typer.Option(3, "--bidders", min=1, max=200, help="投标人数量"),
     suite: str = typer.Option("gm", "--suite", help="密码套件：gm（国密）或 intl"),
     json_out: Path | None = typer.Option(None, "--json-out", help="另存 JSON 摘要到文件"),
+    through: str = typer.Option(
+        "opening",
+        "--through",
+        help="走到哪一步：opening（开标记录）或 award（专家抽取、评标、定标、合同）",
+    ),
 ) -> None:
-    """在临时数据库上走完一个标段：公告 → 加密投标 → 开标 → 签名的开标记录（JSON 摘要）."""
+    """在临时数据库上走完一个标段：公告 → 加密投标 → 开标 → 签名的开标记录（JSON 摘要）；
+    --through award 继续专家抽取 → 评标 → 签署评标报告 → 定标 → 中标通知书 → 合同."""
     import json
 
     from rich.console import Console
 
-    from sunlit.demo.tender import SUITES, DemoFailed, run
+    from sunlit.demo.tender import SUITES, THROUGH, DemoFailed, run
 
     err = Console(stderr=True)
     if suite not in SUITES:
         err.print(f"[red]未知的密码套件[/red] {suite!r}（gm 或 intl）")
         raise typer.Exit(2)
+    if through not in THROUGH:
+        err.print(f"[red]未知的步骤[/red] {through!r}（opening 或 award）")
+        raise typer.Exit(2)
     err.rule(f"演示标段 demo tender · {bidders} 家投标人 · {suite}")
     try:
-        summary = run(bidders, suite, lambda msg: err.print(f"[cyan]•[/cyan] {msg}"))
+        summary = run(bidders, suite, lambda msg: err.print(f"[cyan]•[/cyan] {msg}"), through)
     except DemoFailed as exc:
         err.print(f"[red]演示失败[/red]：{exc}")
         raise typer.Exit(1) from exc

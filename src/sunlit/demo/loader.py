@@ -74,7 +74,9 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
                 _publish_crls(db, cas)
                 published[0] = clock.now()
 
-        tenders.load_history(database, paths.keys, paths.root / "blobs", history, weekly_crls)
+        tenders.load_history(
+            database, paths.keys, paths.root / "blobs", history, weekly_crls, paths.root
+        )
         history.set(max(end, history.now()))
         with database.session_scope() as db:
             _publish_crls(db, cas)

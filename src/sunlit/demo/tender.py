@@ -494,7 +494,10 @@ def run_opening(
     }
 
 
-def run(bidders: int, suite: str, say: Say = _quiet) -> dict[str, Any]:
+THROUGH = ("opening", "award")
+
+
+def run(bidders: int, suite: str, say: Say = _quiet, through: str = "opening") -> dict[str, Any]:
     """The whole demo on a fresh temporary SQLite database; return the JSON summary."""
     from fastapi.testclient import TestClient
 
@@ -507,6 +510,8 @@ def run(bidders: int, suite: str, say: Say = _quiet) -> dict[str, Any]:
         raise DemoFailed(f"unknown suite {suite!r}")
     if bidders < 1:
         raise DemoFailed("at least one bidder")
+    if through not in THROUGH:
+        raise DemoFailed(f"unknown stage {through!r}")
     manual = kclock.ManualClock(START)
     previous = kclock.set_clock(manual)
     try:
@@ -532,7 +537,12 @@ def run(bidders: int, suite: str, say: Say = _quiet) -> dict[str, Any]:
                     market = build_market(db, root / "parties", suite, bidders)
                     prep = prepare_section(client, db, market, manual, root / "bids", audience, say)
                     pem = (settings.data_dir / "keys" / "platform.key.pem").read_bytes()
-                    return run_opening(client, market, prep, manual, pem, say)
+                    summary = run_opening(client, market, prep, manual, pem, say)
+                    if through == "award":
+                        from sunlit.demo.award import through_award
+
+                        summary.update(through_award(client, db, market, prep.sid, manual, say))
+                    return summary
             finally:
                 database.dispose()
     finally:

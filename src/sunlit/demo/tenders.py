@@ -834,8 +834,11 @@ def load_history(
     blob_dir: Path,
     history: ManualClock,
     refresh_crls: Callable[[Session], None],
+    data_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Replay the demo tenders on ``history`` (a manual clock set to the start of the history)."""
+    """Replay the demo tenders on ``history`` (a manual clock set to the start of the history).
+    With ``data_dir`` (the platform's), also the sections opened, evaluated and awarded over
+    the API (``demo.scenes``)."""
     today = (history.now() + dt.timedelta(days=HISTORY_DAYS)).date()
     skipped: dict[str, str] = {}
     with database.session_scope() as db:
@@ -848,6 +851,11 @@ def load_history(
             refresh_crls=refresh_crls,
         )
         _script(story)
+        scenes = None
+        if data_dir is not None:
+            from sunlit.demo.scenes import script
+
+            scenes = script(story, database, data_dir, keys_dir)
         for when, _, step in sorted(story.events, key=lambda e: (e[0], e[1])):
             if when > history.now():
                 history.set(when)
@@ -856,4 +864,6 @@ def load_history(
             except CalendarUnavailable as exc:  # a year the calendar does not know yet
                 db.rollback()
                 skipped[when.isoformat()] = exc.detail
+        if scenes is not None:
+            scenes.close()
     return skipped

@@ -53,7 +53,14 @@ def _page_context(
     message = ""
     if v["me"] and v["report"] and v["status"] == "reporting":
         message = queries.signing_message(db, actor, section_id, dissent, audience(request))
-    return {"v": v, "signing_message": message, "dissent": dissent}
+    signer = request.app.state.settings.signer_url
+    return {
+        "v": v,
+        "signing_message": message,
+        "dissent": dissent,
+        "signer_url": signer,
+        "holder": actor.name,
+    }
 
 
 @router.get("/evaluation/{section_id}", response_class=HTMLResponse)

@@ -455,6 +455,7 @@ def my_invitations(db: Session, actor: Actor) -> list[dict[str, Any]]:
                 else None,
                 "can_answer": a.status == AssignmentStatus.NOTIFIED,
                 "section_name": section.name if section is not None else None,
+                "section_id": section.id if section is not None else None,
             }
         )
     return out
