@@ -44,6 +44,8 @@ class Market:
     inst_id: str = ""
     product_id: str = ""
     identity: partner.Identity | None = None
+    passes: dict[str, str] = field(default_factory=dict)  # opening-key passphrases by role
+    center: CenterSecret | None = None  # the center's draw secret (committed at publication)
     servers: list[ServerThread] = field(default_factory=list)
 
     def deliver(self) -> partner.DeliveryReport:
@@ -177,6 +179,8 @@ def open_market(
         bidders,
         keys,
         servers=[platform_server, sim_server],
+        passes=passes,
+        center=center,
     )
     admit(market)
     market.identity = app.state.partner_identity
