@@ -13,10 +13,12 @@ from sunlit.demo import partners
 from sunlit.demo.loader import DemoPaths, load
 from sunlit.deposits import queries as deposit_queries
 from sunlit.guarantees import queries as guarantee_queries
+from sunlit.identity.models import User
 from sunlit.kernel import partner
 from sunlit.kernel.authz import Role
 from sunlit.kernel.crypto import load_private_key_any
 from sunlit.kernel.db import Database
+from sunlit.kernel.web import sessions
 from sunlit.sim.bank import load_or_create_key
 from sunlit.sim.fi import FiSimulator
 from tests.projects.helpers import _party
@@ -64,3 +66,13 @@ def test_demo_admits_an_fi_and_a_deposit_bank_the_simulators_can_play(
     assert page.status_code == 200 and partners.FI_NAME in page.text
     page = client.get("/staff/deposits", headers=staff.headers)
     assert page.status_code == 200 and partners.BANK_NAME in page.text
+
+    # The FI is the demo's bank organization: its user sees the institution's queue.
+    assert inst.org_id is not None
+    fi_user = db.scalar(select(User).where(User.organization_id == inst.org_id))
+    assert fi_user is not None and fi_user.name == "黄芳"
+    token, _ = sessions.open_session(db, fi_user.id, "certificate", 24)
+    db.commit()
+    page = client.get("/fi/guarantees", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200 and partners.FI_NAME in page.text
+    assert "电子投标保函（银行，演示）" in page.text

@@ -62,7 +62,9 @@ class Market:
         )
 
     def pump(self) -> int:
-        """The simulator's callback worker, once."""
+        """The simulator's callback worker, once. The simulator spaces an order's callbacks
+        10 ms apart (real time); wait them out so that a fast run sends all of them."""
+        time.sleep(0.05)
         return self.sim.pump()
 
     def sim_config(self, **changes: Any) -> None:

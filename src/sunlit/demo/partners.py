@@ -22,8 +22,10 @@ from sunlit.kernel.authz import Actor
 from sunlit.kernel.crypto import get_suite, load_private_key_any
 
 FI_CODE: Final = "sim-bank"
-FI_NAME: Final = "模拟银行股份有限公司"  # the defaults of `sunlit sim fi`
-FI_CREDIT_CODE: Final = "9132050070000001X4"
+# The demo's bank organization (its user 黄芳, role 金融机构, sees the queue at /fi/guarantees);
+# `sunlit sim fi --name … --credit-code …` plays it (README).
+FI_NAME: Final = "中国工商银行股份有限公司苏州分行"
+FI_CREDIT_CODE: Final = "913205008315123495"
 FI_URL: Final = "http://127.0.0.1:8600"
 BANK_CODE: Final = "simbank"
 BANK_NAME: Final = "模拟保证金银行"  # the defaults of `sunlit sim bank`
