@@ -4,7 +4,12 @@ accounts; the platform served by uvicorn in this process (so the ManualClock hol
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,8 @@ class Market:
     inst_id: str = ""
     product_id: str = ""
     identity: partner.Identity | None = None
+    passes: dict[str, str] = field(default_factory=dict)  # opening-key passphrases by role
+    center: CenterSecret | None = None  # the center's draw secret (committed at publication)
     servers: list[ServerThread] = field(default_factory=list)
 
     def deliver(self) -> partner.DeliveryReport:
@@ -199,6 +206,8 @@ def open_market(
         bidders,
         keys,
         servers=[platform_server, sim_server],
+        passes=passes,
+        center=center,
     )
     admit(market)
     market.identity = app.state.partner_identity
@@ -250,3 +259,58 @@ def admit(m: Market) -> None:
 def after_deadline(m: Market, clock: ManualClock, db: Session) -> None:
     clock.set(m.deadline + dt.timedelta(minutes=1))
     m.world.refresh_crl(db)
+
+
+# --- separate processes (`sunlit serve`, `sunlit sim fi`, `sunlit sim bank`) -----------------
+
+
+@contextmanager
+def process(
+    args: list[str], env: dict[str, str], log: Path, ready: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    fh = log.open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sunlit.cli import app; app()", *args],
+        env={**os.environ, **env},
+        cwd=log.parent,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _ok(ready), 90, lambda: proc.poll() is not None, log)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+        fh.close()
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(
+    cond: Callable[[], Any],
+    seconds: float,
+    dead: Callable[[], bool] = lambda: False,
+    log: Path | None = None,
+) -> Any:
+    end = time.monotonic() + seconds
+    while True:
+        value = cond()
+        if value:
+            return value
+        if dead() or time.monotonic() > end:
+            raise AssertionError(log.read_text() if log else "timed out")
+        time.sleep(0.1)
+
+
+def sim_args(platform: str, folder: Path, port: int, *extra: str) -> list[str]:
+    return [
+        "sim", "fi", "--platform", platform, "--dir", str(folder), "--port", str(port),
+        "--code", "sim-bank", "--credit-code", FI_CREDIT_CODE, *extra,
+    ]  # fmt: skip

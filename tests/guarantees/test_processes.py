@@ -10,12 +10,7 @@ servers share one database file and one data directory (the platform key)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +26,7 @@ from sunlit.kernel.audit import AuditEvent
 from sunlit.kernel.authz import Role
 from sunlit.kernel.clock import ManualClock
 from tests.browser.conftest import _free_port
-from tests.guarantees.helpers import FI_CREDIT_CODE, set_basic_accounts
+from tests.guarantees.helpers import FI_CREDIT_CODE, process, set_basic_accounts, sim_args, wait_for
 from tests.opening.test_end_to_end import _seal
 from tests.projects.helpers import (
     _party,
@@ -44,58 +39,6 @@ from tests.projects.helpers import (
 
 SQLITE_ONLY = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 LEAD = 150  # seconds between set-up and the bid deadline, in real time
-
-
-@contextmanager
-def process(
-    args: list[str], env: dict[str, str], log: Path, ready: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    fh = log.open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from sunlit.cli import app; app()", *args],
-        env={**os.environ, **env},
-        cwd=log.parent,
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(lambda: _ok(ready), 90, lambda: proc.poll() is not None, log)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
-        fh.close()
-
-
-def _ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def wait_for(
-    cond: Callable[[], Any],
-    seconds: float,
-    dead: Callable[[], bool] = lambda: False,
-    log: Path | None = None,
-) -> Any:
-    end = time.monotonic() + seconds
-    while True:
-        value = cond()
-        if value:
-            return value
-        if dead() or time.monotonic() > end:
-            raise AssertionError(log.read_text() if log else "timed out")
-        time.sleep(0.1)
-
-
-def sim_args(platform: str, folder: Path, port: int, *extra: str) -> list[str]:
-    return [
-        "sim", "fi", "--platform", platform, "--dir", str(folder), "--port", str(port),
-        "--code", "sim-bank", "--credit-code", FI_CREDIT_CODE, *extra,
-    ]  # fmt: skip
 
 
 @SQLITE_ONLY

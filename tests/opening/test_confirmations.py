@@ -152,7 +152,7 @@ def test_confirm_object_deemed_and_refusals(
         base64.b64decode(view["record_signature"]),
         platform_keys.platform_key().public_key,
     )
-    assert record["version"] == 2 and record["confirm_until"] == until.isoformat()
+    assert record["version"] == 3 and record["confirm_until"] == until.isoformat()
     rows = {c["credit_code"]: c for c in record["confirmations"]}
     assert rows[first.credit_code]["response"] == "confirmed"
     assert rows[first.credit_code]["confirmed_by"] == first.person

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sunlit.demo import tenders
 from sunlit.demo.data import organizations
 from sunlit.demo.experts import load_experts
+from sunlit.demo.partners import load_partners
 from sunlit.identity import service
 from sunlit.identity.devca import DevCA, write_credential
 from sunlit.identity.models import TrustedCA, User
@@ -80,6 +81,7 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
         history.set(max(end, history.now()))
         with database.session_scope() as db:
             _publish_crls(db, cas)
+            _load_partners(db, database, paths)
             password = password or f"Sunlit-{secrets.token_urlsafe(9)}"
             admin = db.scalar(select(User).where(User.username == "admin"))
             assert admin is not None
@@ -96,6 +98,20 @@ def load(database: Database, paths: DemoPaths, password: str | None = None) -> d
     paths.credentials.chmod(0o600)
     (paths.root / "demo.json").write_text(json.dumps({"version": 1}))
     return creds
+
+
+def _load_partners(db: Session, database: Database, paths: DemoPaths) -> None:
+    """The demo FI and deposit bank, admitted under the demo's own platform key (the one
+    ``sunlit demo run`` serves from the same data directory)."""
+    from sunlit.settings import Settings
+    from sunlit.transparency import keys as platform_keys
+
+    previous = platform_keys._settings
+    platform_keys.configure(Settings(data_dir=paths.root, database_url=database.url))
+    try:
+        load_partners(db, DEMO, paths.root)
+    finally:
+        platform_keys._settings = previous
 
 
 def _publish_crls(db: Session, cas: dict[str, DevCA]) -> None:

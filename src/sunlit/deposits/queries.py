@@ -210,6 +210,7 @@ def section_securities(db: Session, section_id: str) -> dict[str, dict[str, Any]
             "sub_account_no": a.sub_account_no,
             "required": a.required,
             "paid": a.paid,
+            "paid_at": clock.ensure_aware(a.paid_at) if a.paid_at else None,
             "sufficient": a.paid >= a.required and a.status != AccountStatus.REQUESTED,
             "status": a.status,
             "status_label": ACCOUNT.label(AccountStatus(a.status)),

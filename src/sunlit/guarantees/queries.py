@@ -215,6 +215,7 @@ def section_securities(db: Session, section_id: str) -> list[Security]:
         problems_l = verify_document(row)
         if row.guarantee_amount is None or row.guarantee_amount < section.bid_security:
             problems_l.append("担保金额低于投标保证金要求")
+        problems_l += _binding_problems(db, section, row, code)
         if row.status not in LIVE:
             problems_l.append("保函状态为" + status_label(row.status))
         inst = db.get(Institution, row.institution_id)
@@ -235,6 +236,39 @@ def section_securities(db: Session, section_id: str) -> list[Security]:
             )
         )
     return out
+
+
+def _binding_problems(db: Session, section: Any, row: Application, credit_code: str) -> list[str]:
+    """The signed guarantee must be for this bidder and this section, and cover the bid
+    validity: the applicant's credit code, the commitment to the section's sealed details
+    (recomputed from the salt), and the validity dates of the signed document."""
+    from .service import commitment_of, sealed_details
+
+    doc = row.document or {}
+    if not doc:
+        return []
+    problems = []
+    if doc.get("applicant_credit_code") != credit_code:
+        problems.append("保函被保证人与投标人不符")
+    tenderer = identity_queries.organization_summary(db, section.tender_project.tenderer_org_id)
+    suite = (row.sealed_details or {}).get("suite", "")
+    try:
+        expected = commitment_of(suite, row.salt, sealed_details(section, tenderer))
+    except (KeyError, ValueError):
+        expected = ""
+    if doc.get("commitment") != row.commitment or expected != row.commitment:
+        problems.append("保函未绑定本标段（标段承诺值不符）")
+    deadline = clock.ensure_aware(section.bid_deadline).date() if section.bid_deadline else None
+    try:
+        valid_from = dt.date.fromisoformat(str(doc.get("valid_from")))
+        valid_to = dt.date.fromisoformat(str(doc.get("valid_to")))
+    except ValueError:
+        return [*problems, "保函有效期格式不正确"]
+    if deadline is not None:
+        through = deadline + dt.timedelta(days=section.bid_validity_days)
+        if valid_from > deadline or valid_to < through:
+            problems.append(f"保函有效期未覆盖投标有效期（至{through.isoformat()}）")
+    return problems
 
 
 def securities_for(db: Session, actor: Actor, section_id: str) -> list[Security]:

@@ -22,6 +22,16 @@ COLUMNS: Final = (
     "解密状态",
     "投标人确认",
 )
+SECURITY_COLUMNS: Final = (
+    "序号",
+    "投标人",
+    "形式",
+    "出具机构 / 保函编号 / 子账号",
+    "金额（元）",
+    "有效期至 / 到账时间",
+    "验真结果",
+    "说明",
+)
 OBJECTION_COLUMNS: Final = ("序号", "异议人", "提出时间", "异议内容", "答复", "答复人", "答复时间")
 
 
@@ -80,6 +90,49 @@ def rows(doc: dict[str, Any]) -> list[list[str]]:
     return out
 
 
+def security_text(sec: dict[str, Any] | None) -> str:
+    """验真 result of one bid's security: 通过 / 不通过（标记）/ 无需提交."""
+    if not sec:
+        return ""
+    if sec.get("verified"):
+        return "验真通过"
+    if sec.get("flagged"):
+        return "未通过（已标记，由评标委员会判定）"
+    return "无需提交"
+
+
+def has_securities(doc: dict[str, Any]) -> bool:
+    """Version 3 records carry each bid's security; older ones show none."""
+    return any("security" in b for b in doc.get("bids", []))
+
+
+def security_rows(doc: dict[str, Any]) -> list[list[str]]:
+    out = []
+    for i, b in enumerate(doc.get("bids", []), start=1):
+        sec = b.get("security") or {}
+        if sec.get("kind") == "guarantee":
+            ref = f"{sec.get('institution') or ''} {sec.get('guarantee_no') or ''}".strip()
+            when = sec.get("valid_to") or ""
+        elif sec.get("kind") == "deposit":
+            ref = str(sec.get("sub_account_no") or "")
+            when = _clock(sec.get("paid_at"))
+        else:
+            ref = when = ""
+        out.append(
+            [
+                str(i),
+                b["bidder_name"],
+                str(sec.get("kind_label") or ""),
+                ref,
+                format_amount(sec.get("amount")),
+                when,
+                security_text(sec),
+                "；".join(sec.get("problems") or []),
+            ]
+        )
+    return out
+
+
 def objection_rows(doc: dict[str, Any]) -> list[list[str]]:
     return [
         [
@@ -105,10 +158,18 @@ def _heading(doc: dict[str, Any]) -> list[tuple[str, str]]:
         ("开标时间", str(doc.get("opening_time") or "")),
         ("投标文件数", f"{doc.get('bid_count', 0)}（最少 {doc.get('min_bidders', '')} 家）"),
         ("系数抽取", drawn or "无"),
+        ("投标保证金要求", _security_required(doc)),
         ("投标人确认期至", _clock(doc.get("confirm_until")) or "—"),
         ("记录生成时间", str(doc.get("generated_at") or "")),
         ("平台签名密钥", str(doc.get("platform_key_id") or "")),
     ]
+
+
+def _security_required(doc: dict[str, Any]) -> str:
+    if "bid_security" not in doc:
+        return "—"
+    amount = doc.get("bid_security") or "0"
+    return f"{format_amount(amount)} 元" if Decimal(amount) > 0 else "不要求"
 
 
 def record_pdf(doc: dict[str, Any]) -> bytes:
@@ -151,6 +212,15 @@ def record_pdf(doc: dict[str, Any]) -> bytes:
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(style)
     story.append(table)
+    if has_securities(doc):
+        story.append(Spacer(1, 4 * mm))
+        story.append(Paragraph("投标保证金（保函）验真", body))
+        data = [[Paragraph(c, body) for c in SECURITY_COLUMNS]]
+        data += [[Paragraph(_escape(c), body) for c in r] for r in security_rows(doc)]
+        widths = [9 * mm, 44 * mm, 24 * mm, 50 * mm, 26 * mm, 30 * mm, 34 * mm, 56 * mm]
+        table = Table(data, colWidths=widths, repeatRows=1)
+        table.setStyle(style)
+        story.append(table)
     story.append(Spacer(1, 4 * mm))
     story.append(Paragraph("开标异议及答复", body))
     objections = objection_rows(doc)
@@ -201,6 +271,15 @@ def record_xlsx(doc: dict[str, Any]) -> bytes:
         cell.font = Font(bold=True)
     for r in rows(doc):
         _append(ws, r)
+    if has_securities(doc):
+        ws.append([])
+        ws.append(["投标保证金（保函）验真"])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+        ws.append(list(SECURITY_COLUMNS))
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        for r in security_rows(doc):
+            _append(ws, r)
     ws.append([])
     ws.append(["开标异议及答复"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True)

@@ -4,6 +4,7 @@ results are visible to every logged-in participant (they are read aloud in a pub
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import not_found
 from sunlit.projects import queries as project_queries
 
+from . import securities as bid_securities
 from .models import (
     OpenedBid,
     OpeningConfirmation,
@@ -64,6 +66,18 @@ def _responses(db: Session, row: OpeningSession, obs: list[OpenedBid]) -> list[d
     return out
 
 
+def _bid_securities(
+    db: Session, section: Any, row: OpeningSession, obs: list[OpenedBid]
+) -> dict[str, dict[str, Any]]:
+    """Each bid's security: as signed in the record once sealed, else verified live (唱标)."""
+    if row.record is not None:
+        signed = {b["credit_code"]: b.get("security") for b in row.record.get("bids", [])}
+        return {ob.org_id: s for ob in obs if (s := signed.get(ob.credit_code))}
+    found = bid_securities.section_securities(db, section)
+    required = Decimal(section.bid_security or 0)
+    return {ob.org_id: bid_securities.for_bid(found, ob.org_id, required) for ob in obs}
+
+
 def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
     section = project_queries.section_by_id(db, section_id)
     if section is None or not POLICY.allows(actor, "opening.view", section.tender_project):
@@ -82,6 +96,7 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
             )
         )
         announced = row.announced_at is not None
+        securities = _bid_securities(db, section, row, obs) if announced else {}
         for ob in obs:
             bids.append(
                 {
@@ -98,6 +113,7 @@ def session_view(db: Session, actor: Actor, section_id: str) -> dict[str, Any]:
                     "failure_reason": ob.failure_reason,
                     "bidder_fault": ob.bidder_fault,
                     "remedy_until": ob.remedy_until.isoformat() if ob.remedy_until else None,
+                    "security": securities.get(ob.org_id),
                 }
             )
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, Final
 
 import rfc8785
@@ -10,6 +11,8 @@ import rfc8785
 from sunlit.kernel.crypto import PrivateKey, PublicKey, get_suite, verify_any
 
 RECORD_FORMAT: Final = "sunlit-opening-record"
+# 3: bid security per bid (验真); 2: bidders' confirmations and objections; 1: the first.
+RECORD_VERSION: Final = 3
 STATUS_LABELS: Final = {
     "opened": "已解密",
     "remedied": "补救解密",
@@ -66,13 +69,17 @@ def build_record(
     *,
     objections: list[Any],
     confirmations: list[Any],
+    securities: dict[str, dict[str, Any]] | None = None,
+    bid_security: Any = None,
 ) -> dict[str, Any]:
+    """Version 3: each bid carries its verified ``security`` (ADR 0017, 验真 at the opening)."""
     t = _t
+    secs = securities or {}
     credit = {ob.org_id: ob.credit_code for ob in obs}
 
     return {
         "format": RECORD_FORMAT,
-        "version": 2,
+        "version": RECORD_VERSION,
         "section_id": section.id,
         "section_code": section.code,
         "section_name": section.name,
@@ -84,6 +91,7 @@ def build_record(
         "bid_count": row.bid_count,
         "insufficient": row.insufficient,
         "decision": row.decision,
+        "bid_security": str(Decimal(bid_security or 0).quantize(Decimal("0.01"))),
         "bids": [
             {
                 "bidder_name": ob.bidder_name,
@@ -96,6 +104,7 @@ def build_record(
                 "items": ob.items,
                 "failure_code": ob.failure_code,
                 "failure_reason": ob.failure_reason,
+                "security": secs.get(ob.org_id),
             }
             for ob in obs
         ],

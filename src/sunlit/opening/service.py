@@ -14,6 +14,7 @@ import base64
 import contextlib
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -54,6 +55,7 @@ from sunlit.projects.models import Section
 from sunlit.transparency import keys as platform_keys
 from sunlit.transparency import service as transparency_service
 
+from . import securities as bid_securities
 from .models import (
     OpenedBid,
     OpeningConfirmation,
@@ -631,6 +633,8 @@ def seal_record(db: Session, actor: Actor, section_id: str) -> OpeningSession:
         key.key_id,
         objections=_objection_rows(db, row),
         confirmations=confirmations,
+        securities=_securities(db, section, obs),
+        bid_security=section.bid_security,
     )
     row.record = doc
     row.record_signature = base64.b64encode(sign_record(doc, key.private_key)).decode()
@@ -639,6 +643,13 @@ def seal_record(db: Session, actor: Actor, section_id: str) -> OpeningSession:
     )
     _notify(db, row, "record")
     return row
+
+
+def _securities(db: Session, section: Section, obs: list[OpenedBid]) -> dict[str, dict[str, Any]]:
+    """验真 of each bid's security at record time (guarantees and deposits re-checked now)."""
+    found = bid_securities.section_securities(db, section)
+    required = Decimal(section.bid_security or 0)
+    return {ob.org_id: bid_securities.for_bid(found, ob.org_id, required) for ob in obs}
 
 
 def _digest(doc: dict[str, Any], suite: str) -> str:
