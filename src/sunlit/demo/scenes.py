@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from sunlit.bidding import sealed
 from sunlit.bidding.opening_keys import generate_opening_key, generate_passphrase
+from sunlit.demo import api_client
 from sunlit.demo import award as steps
 from sunlit.demo.tender import Market, Party, Prepared, _check, run_opening, seal
 from sunlit.demo.tenders import (
@@ -59,8 +60,6 @@ class Scenes:
     """The API side of the scenes: parties with sessions, the app, per-section state."""
 
     def __init__(self, story: Story, database: Database, data_dir: Path, keys_dir: Path) -> None:
-        from fastapi.testclient import TestClient
-
         from sunlit.app import create_app
         from sunlit.settings import Settings
 
@@ -68,7 +67,7 @@ class Scenes:
         self.keys_dir = keys_dir
         settings = Settings(data_dir=data_dir, database_url=database.url, base_url=DEMO_AUDIENCE)
         # No lifespan: the scheduler does not run while the history is replayed.
-        self.client = TestClient(create_app(settings, database), base_url=DEMO_AUDIENCE)
+        self.client = api_client(create_app(settings, database), DEMO_AUDIENCE)
         self.platform_key = (data_dir / "keys" / "platform.key.pem").read_bytes()
         self.tmp = Path(tempfile.mkdtemp(prefix="sunlit-demo-bids-"))
         self.tokens: list[str] = []

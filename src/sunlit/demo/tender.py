@@ -31,6 +31,7 @@ from sunlit.bidding import sealed
 from sunlit.bidding.machine import collect_machine_fingerprint
 from sunlit.bidding.opening_keys import generate_opening_key, generate_passphrase
 from sunlit.bidding.receipts import load_receipt, verify_receipt
+from sunlit.demo import api_client
 from sunlit.draws import CenterSecret, verify_record
 from sunlit.identity import service as identity_service
 from sunlit.identity.devca import DevCA, IssuedCredential
@@ -499,8 +500,6 @@ THROUGH = ("opening", "award")
 
 def run(bidders: int, suite: str, say: Say = _quiet, through: str = "opening") -> dict[str, Any]:
     """The whole demo on a fresh temporary SQLite database; return the JSON summary."""
-    from fastapi.testclient import TestClient
-
     from sunlit.app import create_app
     from sunlit.kernel.db import Database
     from sunlit.migrate import upgrade
@@ -530,7 +529,7 @@ def run(bidders: int, suite: str, say: Say = _quiet, through: str = "opening") -
             try:
                 app = create_app(settings, database)
                 with (
-                    TestClient(app, base_url=audience) as client,
+                    api_client(app, audience) as client,
                     database.session_scope() as db,
                 ):
                     say(f"建立交易主体与演示 CA（{suite}），{bidders} 家投标人")
