@@ -161,3 +161,15 @@ def test_checkpoint_sizes_are_unique_and_increasing(db: Session, key: PlatformKe
     assert sizes == [1, 3, 5, 7]
     stored = list(db.scalars(select(Checkpoint.tree_size).order_by(Checkpoint.tree_size)))
     assert stored == sizes
+
+
+def test_configured_uses_other_settings_inside_the_block_only(
+    key: PlatformKey, settings: Any, tmp_path: Path
+) -> None:
+    """A loader for another data directory (the demo's) signs with that directory's key inside
+    the block; afterwards the configured key is the app's again."""
+    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    with keys.configured(other):
+        inside = keys.platform_key()
+    assert inside.path != key.path and inside.key_id != key.key_id
+    assert keys.platform_key().key_id == key.key_id

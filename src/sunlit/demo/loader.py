@@ -106,12 +106,8 @@ def _load_partners(db: Session, database: Database, paths: DemoPaths) -> None:
     from sunlit.settings import Settings
     from sunlit.transparency import keys as platform_keys
 
-    previous = platform_keys._settings
-    platform_keys.configure(Settings(data_dir=paths.root, database_url=database.url))
-    try:
+    with platform_keys.configured(Settings(data_dir=paths.root, database_url=database.url)):
         load_partners(db, DEMO, paths.root)
-    finally:
-        platform_keys._settings = previous
 
 
 def _publish_crls(db: Session, cas: dict[str, DevCA]) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,20 @@ def configure(settings: Settings) -> None:
     global _settings
     with _lock:
         _settings = settings
+
+
+@contextlib.contextmanager
+def configured(settings: Settings) -> Iterator[None]:
+    """Use ``settings`` for :func:`platform_key` inside the block, then the previous ones (a
+    loader that writes records for another data directory, e.g. the demo's)."""
+    global _settings
+    with _lock:
+        previous, _settings = _settings, settings
+    try:
+        yield
+    finally:
+        with _lock:
+            _settings = previous
 
 
 def platform_key(settings: Settings | None = None) -> PlatformKey:
