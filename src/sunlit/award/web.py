@@ -16,7 +16,7 @@ from sunlit.evaluation import queries as evaluation_queries
 from sunlit.kernel import clock
 from sunlit.kernel.authz import Actor
 from sunlit.kernel.errors import DomainError, InvalidInput
-from sunlit.kernel.web import add_template_dir, get_db, render, require_actor
+from sunlit.kernel.web import act_or_rerender, add_template_dir, get_db, render, require_actor
 from sunlit.projects.api import Calendar
 from sunlit.projects.queries import is_tender_party
 
@@ -96,14 +96,13 @@ def open_award(request: Request, section_id: str, db: Db, actor: LoggedIn) -> Re
 def _act(
     request: Request, db: Session, actor: Actor, section_id: str, done: str, fn: Any
 ) -> Response:
-    try:
-        fn()
-    except DomainError as exc:
-        db.rollback()
-        ctx = _context(db, actor, section_id)
-        ctx.update(flash=exc.detail, flash_kind="error")
-        return render(request, "award/process.html", ctx, status_code=exc.status)
-    return RedirectResponse(f"/award/{section_id}?done={done}", status_code=303)
+    return act_or_rerender(
+        request,
+        db,
+        fn,
+        redirect=f"/award/{section_id}?done={done}",
+        page=lambda: ("award/process.html", _context(db, actor, section_id)),
+    )
 
 
 @router.post("/award/{section_id}/publicity")

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from sunlit.kernel.authz import Actor
-from sunlit.kernel.errors import DomainError
-from sunlit.kernel.web import add_template_dir, get_db, render, require_actor
+from sunlit.kernel.web import act_or_rerender, add_template_dir, get_db, render, require_actor
 
 from . import export, queries, service
 from .api import audience
@@ -108,26 +107,21 @@ def _act(
     fn: Any,
     back: str = "",
 ) -> Response:
-    try:
-        fn()
-    except DomainError as exc:
-        db.rollback()
+    def page() -> tuple[str, dict[str, Any]]:
         if back == "sheets":
-            ctx: dict[str, Any] = {"s": queries.my_sheets(db, actor, section_id)}
-            template = "evaluation/sheets.html"
-        elif back == "plan":
-            ctx = {"p": queries.plan_view(db, actor, section_id)}
-            template = "evaluation/plan.html"
-        else:
-            try:
-                ctx = _page_context(request, db, actor, section_id)
-            except DomainError:
-                raise exc from None
-            template = "evaluation/page.html"
-        ctx.update(flash=exc.detail, flash_kind="error")
-        return render(request, template, ctx, status_code=exc.status)
+            return "evaluation/sheets.html", {"s": queries.my_sheets(db, actor, section_id)}
+        if back == "plan":
+            return "evaluation/plan.html", {"p": queries.plan_view(db, actor, section_id)}
+        return "evaluation/page.html", _page_context(request, db, actor, section_id)
+
     suffix = f"/{back}" if back else ""
-    return RedirectResponse(f"/evaluation/{section_id}{suffix}?done={done}", status_code=303)
+    return act_or_rerender(
+        request,
+        db,
+        fn,
+        redirect=f"/evaluation/{section_id}{suffix}?done={done}",
+        page=page,
+    )
 
 
 @router.post("/evaluation/{section_id}/committee")

@@ -10,14 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from sunlit.bidding.sealed import load_remedy_keys
 from sunlit.kernel import clock, realtime
 from sunlit.kernel.authz import Actor, Role
 from sunlit.kernel.errors import Conflict, DomainError, InvalidInput
-from sunlit.kernel.web import add_template_dir, get_db, render, require_actor
+from sunlit.kernel.web import act_or_rerender, add_template_dir, get_db, render, require_actor
 from sunlit.projects import queries as project_queries
 
 from . import export, queries, service
@@ -188,14 +188,13 @@ def draw_json(section_id: str, db: Db, actor: LoggedIn) -> Response:
 def _act(
     request: Request, db: Session, actor: Actor, section_id: str, done: str, fn: Any
 ) -> Response:
-    try:
-        fn()
-    except DomainError as exc:
-        db.rollback()
-        ctx = _context(db, actor, section_id)
-        ctx.update(flash=exc.detail, flash_kind="error")
-        return render(request, "opening/hall.html", ctx, status_code=exc.status)
-    return RedirectResponse(f"/opening/{section_id}?done={done}", status_code=303)
+    return act_or_rerender(
+        request,
+        db,
+        fn,
+        redirect=f"/opening/{section_id}?done={done}",
+        page=lambda: ("opening/hall.html", _context(db, actor, section_id)),
+    )
 
 
 @router.post("/opening/{section_id}/start")

@@ -146,6 +146,30 @@ def render(
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
+def act_or_rerender(
+    request: Request,
+    db: Session,
+    action: Callable[[], object],
+    *,
+    redirect: str,
+    page: Callable[[], tuple[str, dict[str, Any]]],
+) -> Response:
+    """A page form's post: run the use case, then see-other to ``redirect``; a refusal rolls
+    the session back and renders the page again (``page()`` gives template and context) with the
+    refusal's Chinese message and its HTTP status."""
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        try:
+            name, ctx = page()
+        except DomainError:
+            raise exc from None
+        ctx.update(flash=exc.detail, flash_kind="error")
+        return render(request, name, ctx, status_code=exc.status)
+    return RedirectResponse(redirect, status_code=303)
+
+
 class CsrfFailed(PermissionDenied):
     pass
 
