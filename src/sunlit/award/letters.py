@@ -17,10 +17,10 @@ import io
 from decimal import Decimal
 from typing import Any, Final
 
-import cn2an
 import rfc8785
 
 from sunlit.kernel.crypto import PrivateKey, PublicKey, get_suite, verify_any
+from sunlit.kernel.money import rmb_in_words
 
 LETTER_FORMAT: Final = "sunlit-award-letter"
 PDF_FORMAT: Final = "sunlit-award-letter-pdf"
@@ -28,9 +28,7 @@ PDF_FONT: Final = "STSong-Light"
 TITLES: Final = {"award": "中标通知书", "non_award": "中标结果通知书"}
 
 
-def amount_in_words(amount: Decimal) -> str:
-    """人民币大写 (e.g. 壹仟贰佰叁拾肆万伍仟元整)."""
-    return str(cn2an.an2cn(f"{amount.quantize(Decimal('0.01'))}", "rmb"))
+amount_in_words = rmb_in_words
 
 
 def format_amount(amount: Decimal) -> str:

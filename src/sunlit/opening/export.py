@@ -8,7 +8,7 @@ import io
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-import cn2an
+from sunlit.kernel.money import rmb_in_words
 
 PDF_FONT: Final = "STSong-Light"
 COLUMNS: Final = (
@@ -43,7 +43,7 @@ def amount_in_words(price: str | None) -> str:
         value = Decimal(price)
     except InvalidOperation:
         return ""
-    return str(cn2an.an2cn(f"{value.quantize(Decimal('0.01'))}", "rmb"))
+    return rmb_in_words(value)
 
 
 def format_amount(price: str | None) -> str:
